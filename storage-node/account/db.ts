@@ -1,0 +1,172 @@
+// Account databases (Swift's AccountBroker): the account's info (timestamps, status,
+// container/object/byte totals, metadata) and one row per container as its container
+// servers report it. Timestamps merge newest-wins; counts come from the newest report
+// (its X-Timestamp). A container whose delete timestamp is newer than its put timestamp
+// and that holds no objects is a deleted row, left out of listings and totals.
+import { Timestamp } from '../../common/timestamp.js';
+import { BatchState, DatabaseBroker } from '../db/broker.js';
+import { clearedMetadata, mergeMetadata, validateMetadata, type DbMetadata } from '../db/metadata.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+
+export interface AccountInfo {
+  account: string;
+  created_at: string;
+  put_timestamp: string;
+  delete_timestamp: string;
+  /** "DELETED" once the account was deleted (until a reaper removes it), else "". */
+  status: string;
+  status_changed_at: string;
+  container_count: number;
+  object_count: number;
+  bytes_used: number;
+  max_row: number;
+  metadata: DbMetadata;
+}
+
+export interface ContainerRow {
+  put_timestamp: string;
+  delete_timestamp: string;
+  object_count: number;
+  bytes_used: number;
+  /** When the container server took the counts above (its X-Timestamp). */
+  stats_timestamp: string;
+  deleted: boolean;
+  row: number;
+}
+
+export interface ContainerReport {
+  name: string;
+  putTimestamp: Timestamp;
+  deleteTimestamp: Timestamp;
+  objectCount: number;
+  bytesUsed: number;
+  statsTimestamp: Timestamp;
+}
+
+export type AccountOp =
+  | { kind: 'put'; account: string; timestamp: Timestamp; metadata: Record<string, string> }
+  | { kind: 'post'; timestamp: Timestamp; metadata: Record<string, string> }
+  | { kind: 'delete'; timestamp: Timestamp }
+  | { kind: 'container'; account: string; report: ContainerReport; overrideDeleted: boolean };
+
+export interface AccountResult {
+  info: AccountInfo;
+  /** PUT: the account is new or was deleted before. */
+  created: boolean;
+}
+
+const ZERO = new Timestamp(0).internal;
+const ts = (s: string) => Timestamp.parse(s);
+export const DELETED_STATUS_HEADERS = { 'X-Account-Status': 'Deleted' };
+
+export function isDeleted(info: AccountInfo): boolean {
+  return info.status === 'DELETED' || (info.container_count === 0 && ts(info.delete_timestamp).isNewerThan(ts(info.put_timestamp)));
+}
+
+/** 404 for a missing or deleted account, saying "Deleted" when it was. */
+export function accountNotFound(info: AccountInfo | undefined) {
+  return notFound(info?.status === 'DELETED' ? DELETED_STATUS_HEADERS : {});
+}
+
+type State = BatchState<AccountInfo, ContainerRow>;
+
+function newAccount(account: string, timestamp: Timestamp, metadata: DbMetadata): AccountInfo {
+  const t = timestamp.internal;
+  return {
+    account,
+    created_at: Timestamp.now().internal,
+    put_timestamp: t,
+    delete_timestamp: ZERO,
+    status: '',
+    status_changed_at: t,
+    container_count: 0,
+    object_count: 0,
+    bytes_used: 0,
+    max_row: 0,
+    metadata,
+  };
+}
+
+function apply(state: State, op: AccountOp): AccountResult {
+  switch (op.kind) {
+    case 'put':
+      return putAccount(state, op);
+    case 'post': {
+      const old = state.info;
+      if (old === undefined || isDeleted(old)) throw accountNotFound(old);
+      const { metadata } = mergeMetadata(old.metadata, op.metadata, op.timestamp);
+      validateMetadata(metadata);
+      state.setInfo({ ...old, metadata });
+      return { info: state.info!, created: false };
+    }
+    case 'delete': {
+      const old = state.info;
+      if (old === undefined || isDeleted(old)) throw accountNotFound(old);
+      if (op.timestamp.isNewerThan(ts(old.delete_timestamp))) {
+        const t = op.timestamp.internal;
+        state.setInfo({ ...old, delete_timestamp: t, status: 'DELETED', status_changed_at: t, metadata: clearedMetadata(old.metadata, op.timestamp) });
+      }
+      return { info: state.info!, created: false };
+    }
+    case 'container':
+      return putContainerRow(state, op);
+  }
+}
+
+function putAccount(state: State, op: Extract<AccountOp, { kind: 'put' }>): AccountResult {
+  const old = state.info;
+  const { metadata } = mergeMetadata(old?.metadata ?? {}, op.metadata, op.timestamp);
+  validateMetadata(metadata);
+  if (old === undefined) {
+    state.setInfo(newAccount(op.account, op.timestamp, metadata));
+    return { info: state.info!, created: true };
+  }
+  if (old.status === 'DELETED') throw forbidden('Recently deleted', DELETED_STATUS_HEADERS);
+  const created = isDeleted(old);
+  const put_timestamp = op.timestamp.isNewerThan(ts(old.put_timestamp)) ? op.timestamp.internal : old.put_timestamp;
+  const info = { ...old, put_timestamp, metadata };
+  if (isDeleted(info)) throw conflict();
+  state.setInfo(info);
+  return { info, created };
+}
+
+function putContainerRow(state: State, op: Extract<AccountOp, { kind: 'container' }>): AccountResult {
+  const { report } = op;
+  // Swift's account_autocreate: a container report creates its account.
+  if (state.info === undefined) state.setInfo(newAccount(op.account, report.statsTimestamp, {}));
+  const old = state.info!;
+  if (isDeleted(old) && !op.overrideDeleted) throw accountNotFound(old);
+  const existing = state.row(report.name);
+  const newerStats = existing === undefined || !ts(existing.stats_timestamp).isNewerThan(report.statsTimestamp);
+  const put_timestamp = newest(existing?.put_timestamp, report.putTimestamp);
+  const delete_timestamp = newest(existing?.delete_timestamp, report.deleteTimestamp);
+  const object_count = newerStats ? report.objectCount : existing.object_count;
+  const bytes_used = newerStats ? report.bytesUsed : existing.bytes_used;
+  const stats_timestamp = newerStats ? report.statsTimestamp.internal : existing.stats_timestamp;
+  const deleted = object_count === 0 && ts(delete_timestamp).isNewerThan(ts(put_timestamp));
+  const row = { put_timestamp, delete_timestamp, object_count, bytes_used, stats_timestamp, deleted };
+  if (existing !== undefined && Object.entries(row).every(([k, v]) => existing[k as keyof typeof row] === v)) {
+    return { info: old, created: false };
+  }
+  let { container_count, object_count: objects, bytes_used: bytes } = old;
+  if (existing !== undefined && !existing.deleted) {
+    container_count -= 1;
+    objects -= existing.object_count;
+    bytes -= existing.bytes_used;
+  }
+  if (!deleted) {
+    container_count += 1;
+    objects += object_count;
+    bytes += bytes_used;
+  }
+  state.setInfo({ ...old, container_count, object_count: objects, bytes_used: bytes });
+  state.writeRow(report.name, row);
+  return { info: state.info!, created: false };
+}
+
+const newest = (stored: string | undefined, incoming: Timestamp) =>
+  stored !== undefined && !incoming.isNewerThan(ts(stored)) ? stored : incoming.internal;
+
+export type AccountBroker = DatabaseBroker<AccountInfo, ContainerRow, AccountOp, AccountResult>;
+
+export const accountBroker = (): AccountBroker => new DatabaseBroker(apply, (op) => (op.kind === 'container' ? op.report.name : undefined));

@@ -1,0 +1,123 @@
+// The account server (port 6202 by default): accounts on /<device>/<partition>/<account>
+// (PUT, POST, HEAD, GET = listing, DELETE) and the container rows container servers
+// report on .../<account>/<container> (PUT).
+import { isTrue } from '../../common/http.js';
+import type { PathHasher } from '../../common/path-hash.js';
+import { Timestamp } from '../../common/timestamp.js';
+import { databaseRef, type DbRef } from '../db/broker.js';
+import { metadataHeaders } from '../db/metadata.js';
+import type { Devices } from '../devices.js';
+import { badRequest } from '../errors.js';
+import { integerHeader, parseTimestampHeader, requireTimestamp, type BackendRequest, type BackendResponse, type ServerSpec } from '../http.js';
+import { isoformat, listingFormat, listingParams, listingResponse, listRows } from '../listing.js';
+import { checkMetadata, isSysMeta, isUserMeta, pickHeaders } from '../metadata.js';
+import { accountNotFound, DELETED_STATUS_HEADERS, isDeleted, type AccountBroker, type AccountInfo, type ContainerRow } from './db.js';
+
+export interface AccountContext {
+  devices: Devices;
+  hasher: PathHasher;
+  broker: AccountBroker;
+}
+
+type Handler = (ctx: AccountContext, req: BackendRequest) => Promise<BackendResponse>;
+
+export function accountServer(ctx: AccountContext): ServerSpec {
+  const byTarget = (onAccount: Handler, onContainer?: Handler) => (req: BackendRequest) => {
+    if (req.path.container === undefined) return onAccount(ctx, req);
+    if (onContainer === undefined) throw badRequest(`${req.method} takes an account path, not a container's`);
+    return onContainer(ctx, req);
+  };
+  return {
+    minSegments: 1,
+    maxSegments: 2,
+    handlers: {
+      PUT: byTarget(putAccount, putContainerRow),
+      POST: byTarget(postAccount),
+      GET: byTarget(getAccount),
+      HEAD: byTarget(getAccount),
+      DELETE: byTarget(deleteAccount),
+    },
+  };
+}
+
+async function locate(ctx: AccountContext, req: BackendRequest): Promise<DbRef> {
+  const device = await ctx.devices.get(req.device);
+  const store = await ctx.devices.store(device, 'accounts');
+  return databaseRef(store, req.partition, ctx.hasher.hashHex({ account: req.path.account }));
+}
+
+const accountMetadata = (req: BackendRequest) => pickHeaders(req.headers, (n) => isUserMeta('account', n) || isSysMeta('account', n));
+
+async function putAccount(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
+  const timestamp = requireTimestamp(req);
+  checkMetadata('account', req.headers);
+  const ref = await locate(ctx, req);
+  const result = await ctx.broker.write(ref, { kind: 'put', account: req.path.account, timestamp, metadata: accountMetadata(req) });
+  return { status: result.created ? 201 : 202 };
+}
+
+async function postAccount(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
+  const timestamp = requireTimestamp(req);
+  checkMetadata('account', req.headers);
+  const ref = await locate(ctx, req);
+  await ctx.broker.write(ref, { kind: 'post', timestamp, metadata: accountMetadata(req) });
+  return { status: 204 };
+}
+
+async function deleteAccount(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
+  const timestamp = requireTimestamp(req);
+  const ref = await locate(ctx, req);
+  await ctx.broker.write(ref, { kind: 'delete', timestamp });
+  return { status: 204, headers: DELETED_STATUS_HEADERS };
+}
+
+async function getAccount(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
+  const format = listingFormat(req.query, req.headers);
+  const params = req.method === 'GET' ? listingParams(req.query) : undefined;
+  const ref = await locate(ctx, req);
+  const info = await ctx.broker.readInfo(ref);
+  if (info === undefined || isDeleted(info)) throw accountNotFound(info);
+  const headers = accountHeaders(info);
+  if (params === undefined) return { status: 204, headers: { ...headers, 'Content-Type': `${format}; charset=utf-8` } };
+  const rows = await listRows<ContainerRow>(ref.store, ref.prefix, params);
+  return listingResponse(format, rows, containerListingEntry, headers);
+}
+
+function accountHeaders(info: AccountInfo): Record<string, string | number> {
+  return {
+    'X-Account-Container-Count': info.container_count,
+    'X-Account-Object-Count': info.object_count,
+    'X-Account-Bytes-Used': info.bytes_used,
+    'X-Timestamp': Timestamp.parse(info.created_at).normal,
+    'X-PUT-Timestamp': Timestamp.parse(info.put_timestamp).normal,
+    ...metadataHeaders(info.metadata),
+  };
+}
+
+const containerListingEntry = (name: string, row: ContainerRow) => ({
+  name,
+  count: row.object_count,
+  bytes: row.bytes_used,
+  last_modified: isoformat(Timestamp.parse(row.put_timestamp)),
+});
+
+async function putContainerRow(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
+  const putHeader = req.headers['x-put-timestamp'];
+  const deleteHeader = req.headers['x-delete-timestamp'];
+  const objectCount = integerHeader(req, 'x-object-count');
+  const bytesUsed = integerHeader(req, 'x-bytes-used');
+  if (putHeader === undefined || deleteHeader === undefined || objectCount === undefined || bytesUsed === undefined) {
+    throw badRequest('A container row needs X-Put-Timestamp, X-Delete-Timestamp, X-Object-Count and X-Bytes-Used');
+  }
+  const putTimestamp = parseTimestampHeader('x-put-timestamp', putHeader);
+  const deleteTimestamp = parseTimestampHeader('x-delete-timestamp', deleteHeader);
+  const statsTimestamp = req.headers['x-timestamp'] === undefined ? Timestamp.now() : requireTimestamp(req);
+  const ref = await locate(ctx, req);
+  await ctx.broker.write(ref, {
+    kind: 'container',
+    account: req.path.account,
+    report: { name: req.path.container!, putTimestamp, deleteTimestamp, objectCount, bytesUsed, statsTimestamp },
+    overrideDeleted: isTrue(req.headers['x-account-override-deleted']),
+  });
+  return { status: deleteTimestamp.isNewerThan(putTimestamp) ? 204 : 201 };
+}

@@ -1,0 +1,42 @@
+// Key layout of the container and account databases. One LevelDB per device and kind
+// holds many databases (one per container, or per account); all keys of one database
+// share the prefix  "D" <partition> "/" <hash> 0x00  and then:
+//   "i"                    → the database's info record (JSON)
+//   "o" <name as UTF-8>    → a live row: an object (container db) or container (account db)
+//   "t" <name as UTF-8>    → a deleted row, kept so that older updates cannot revive it
+//   "s" <row as u64 BE>    → the key suffix ("o"/"t" + name) of the row with that sequence
+// Rows sort by the UTF-8 bytes of their name, so a listing is one range scan; the "s"
+// index lets a replicator fetch the rows changed since a sync point (like Swift's ROWID).
+
+export type RowState = 'live' | 'deleted';
+
+const INFO = 0x69; // "i"
+const LIVE = 0x6f; // "o"
+const DELETED = 0x74; // "t"
+const SEQUENCE = 0x73; // "s"
+
+/** The prefix of every key of the database of `hash` in `partition`. */
+export function databasePrefix(partition: string, hash: string): Buffer {
+  return Buffer.from(`D${partition}/${hash}\0`, 'latin1');
+}
+
+export const infoKey = (prefix: Buffer) => Buffer.concat([prefix, Buffer.of(INFO)]);
+
+function rowKeySuffix(state: RowState, name: string): Buffer {
+  return Buffer.concat([Buffer.of(state === 'live' ? LIVE : DELETED), Buffer.from(name, 'utf8')]);
+}
+
+export const rowKey = (prefix: Buffer, state: RowState, name: string) => Buffer.concat([prefix, rowKeySuffix(state, name)]);
+
+export function sequenceKey(prefix: Buffer, row: number): Buffer {
+  const key = Buffer.alloc(prefix.length + 9);
+  prefix.copy(key);
+  key[prefix.length] = SEQUENCE;
+  key.writeBigUInt64BE(BigInt(row), prefix.length + 1);
+  return key;
+}
+
+/** [start, end) of the live rows' keys. */
+export function liveRowRange(prefix: Buffer): { start: Buffer; end: Buffer } {
+  return { start: Buffer.concat([prefix, Buffer.of(LIVE)]), end: Buffer.concat([prefix, Buffer.of(LIVE + 1)]) };
+}

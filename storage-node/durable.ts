@@ -1,0 +1,59 @@
+// Making files durable on a device: write under <device>/tmp, fsync, rename into place,
+// fsync the directories that changed. A reader sees the old state or the new, never a mix.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+
+export function tmpPath(tmpDir: string): string {
+  return join(tmpDir, randomBytes(12).toString('hex'));
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** mkdir -p, then fsync the parent of every directory it created. */
+export async function mkdirDurably(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const created = relative(dirname(first), dir).split('/').length;
+  let parent = dirname(dir);
+  for (let i = 0; i < created; i++) {
+    await fsyncDir(parent);
+    parent = dirname(parent);
+  }
+}
+
+/** Moves a fsynced temporary file to `target`, creating its directory, and fsyncs it. */
+export async function renameDurably(tmp: string, target: string): Promise<void> {
+  await mkdirDurably(dirname(target));
+  await rename(tmp, target);
+  await fsyncDir(dirname(target));
+}
+
+/** Writes a small file atomically and durably. */
+export async function writeDurably(tmpDir: string, target: string, data: Uint8Array): Promise<void> {
+  await mkdir(tmpDir, { recursive: true });
+  const tmp = tmpPath(tmpDir);
+  const handle = await open(tmp, 'wx', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+  await handle.close();
+  try {
+    await renameDurably(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,4 @@
+// What other parts (the replicators, the launcher) use of the storage node.
+export { startStorageNode, type StorageNode } from './server.js';
+export { loadStorageConfig, type StorageConfig, type StorageSettings } from './config.js';
+export { listAsyncPendings, readAsyncPending, ASYNC_PENDING_VERSION, type AsyncPending, type UpdateTarget } from './async-pending.js';

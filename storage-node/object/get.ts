@@ -1,0 +1,118 @@
+// GET and HEAD /<device>/<partition>/<account>/<container>/<object>: the newest state
+// wins; tombstones and expired objects are 404 with X-Backend-Timestamp; conditional and
+// Range requests as Swift; the body streams from the open .data file.
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { httpDate } from '../../common/http.js';
+import type { Timestamp } from '../../common/timestamp.js';
+import { HttpError, notFound } from '../errors.js';
+import type { BackendRequest, BackendResponse } from '../http.js';
+import { isObjectTransientSysmeta, isSysMeta, isUserMeta, OBJECT_ALLOWED_HEADERS } from '../metadata.js';
+import { conditionalEtag, conditionalStatus, missingObjectStatus } from './conditional.js';
+import { isExpired, locate, type ObjectContext } from './context.js';
+import { openObject, type StoredObject } from './diskfile.js';
+import { contentRange, multipartLayout, parseRange, rangesForLength, type ByteRange } from './ranges.js';
+
+const READ_CHUNK_BYTES = 1 << 16;
+
+export async function getObject(ctx: ObjectContext, req: BackendRequest): Promise<BackendResponse> {
+  const state = await openObject(await locate(ctx, req));
+  if (state.kind !== 'object') throw notServed(req, state.kind === 'deleted' ? state.timestamp : undefined);
+  let streaming = false;
+  try {
+    const response = answer(req, state, state.handle);
+    streaming = response.body !== undefined;
+    return response;
+  } finally {
+    if (!streaming) await state.handle.close();
+  }
+}
+
+/** 404 (412 for "If-Match: *"), with the timestamp of a tombstone or expired object. */
+function notServed(req: BackendRequest, timestamp: Timestamp | undefined): HttpError {
+  const headers: Record<string, string> = timestamp ? { 'X-Backend-Timestamp': timestamp.internal } : {};
+  return missingObjectStatus(req.headers) ? new HttpError(412, 'Precondition Failed', headers) : notFound(headers);
+}
+
+/** The answer for a stored object; a body, when there is one, streams from `handle`. */
+function answer(req: BackendRequest, state: StoredObject, handle: FileHandle): BackendResponse {
+  if (isExpired(state.metadata, Date.now() / 1000, req)) throw notServed(req, state.timestamp);
+  const headers = objectHeaders(state);
+  const lastModified = Math.ceil(state.timestamp.seconds);
+  const status = conditionalStatus(req.headers, conditionalEtag(req.headers, state.metadata), lastModified);
+  if (status !== undefined) return { status, headers: { ...headers, 'Content-Length': 0 } };
+  if (req.method === 'HEAD') return { status: 200, headers };
+
+  const length = state.bodyLength;
+  const specs = parseRange(req.headers.range);
+  const ranges = specs && length > 0 ? rangesForLength(specs, length) : undefined;
+  if (ranges === undefined) {
+    return { status: 200, headers, body: streamParts(handle, [{ range: { start: 0, end: length } }]) };
+  }
+  if (ranges.length === 0) throw new HttpError(416, 'Requested Range Not Satisfiable', { 'Content-Range': `bytes */${length}` });
+  if (ranges.length === 1) {
+    const range = ranges[0]!;
+    return {
+      status: 206,
+      headers: { ...headers, 'Content-Length': range.end - range.start, 'Content-Range': contentRange(range, length) },
+      body: streamParts(handle, [{ range }]),
+    };
+  }
+  const layout = multipartLayout(ranges, length, headers['Content-Type'] as string, randomBytes(16).toString('hex'));
+  return {
+    status: 206,
+    headers: { ...headers, 'Content-Type': layout.contentType, 'Content-Length': layout.contentLength },
+    body: streamParts(handle, ranges.map((range, i) => ({ head: layout.partHeads[i]!, range, tail: layout.partTail })), layout.closing),
+  };
+}
+
+/** The headers of a GET/HEAD answer for a stored object. */
+function objectHeaders(state: StoredObject): Record<string, string | number> {
+  const headers: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(state.metadata)) {
+    if (isUserMeta('object', key) || isSysMeta('object', key) || isObjectTransientSysmeta(key) || OBJECT_ALLOWED_HEADERS.has(key.toLowerCase())) {
+      headers[key] = value;
+    }
+  }
+  return {
+    ...headers,
+    'Content-Type': state.metadata['Content-Type'] ?? 'application/octet-stream',
+    'Content-Length': state.bodyLength,
+    ETag: `"${state.metadata.ETag}"`,
+    'Last-Modified': httpDate(Math.ceil(state.timestamp.seconds)),
+    'X-Timestamp': state.timestamp.normal,
+    'X-Backend-Timestamp': state.timestamp.internal,
+    'X-Backend-Data-Timestamp': state.dataTimestamp.internal,
+    'Accept-Ranges': 'bytes',
+  };
+}
+
+interface Part {
+  head?: Buffer;
+  range: ByteRange;
+  tail?: Buffer;
+}
+
+/** Reads the parts from the file as the client takes them; closes the file when done or aborted. */
+function streamParts(handle: FileHandle, parts: Part[], closing?: Buffer): Readable {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      for (const { head, range, tail } of parts) {
+        if (head) yield head;
+        for (let position = range.start; position < range.end; ) {
+          const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, range.end - position));
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+          if (bytesRead === 0) throw new Error('the object file is shorter than its metadata says');
+          position += bytesRead;
+          yield buffer.subarray(0, bytesRead);
+        }
+        if (tail) yield tail;
+      }
+      if (closing) yield closing;
+    } finally {
+      await handle.close();
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}
