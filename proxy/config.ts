@@ -1,0 +1,180 @@
+// The proxy's settings: the `proxy` section of the cluster config file, the top-level
+// hash secrets and ring_dir, command-line flags, and STOWAGE_PROXY_* environment
+// overrides (env beats file, flags beat env). Keys keep the file's snake_case names.
+import { join, resolve } from 'node:path';
+import { ConfigError, hashConfig, type HashConfig } from '../common/config.js';
+
+export interface UserEntry {
+  key: string;
+  /** Tempauth groups: `.admin` (owner of the user's account), `.reseller_admin` (any account), others. */
+  groups: string[];
+}
+
+export interface ProxySettings {
+  bind_ip: string;
+  bind_port: number;
+  log_level: string;
+  /** Lifetime of a tempauth token. */
+  token_life_s: number;
+  /** HMAC key signing tokens; every proxy of a cluster needs the same one. */
+  token_secret: string;
+  /** Time a storage node has to send response headers or the next body chunk. */
+  node_timeout_ms: number;
+  conn_timeout_ms: number;
+  /** Time a client may stay silent while sending a request body. */
+  client_timeout_ms: number;
+  /** A node with more errors than error_suppression_limit is skipped for this long. */
+  error_suppression_interval_s: number;
+  error_suppression_limit: number;
+  recheck_account_existence_s: number;
+  recheck_container_existence_s: number;
+  /** How long SIGTERM waits for in-flight requests before aborting them. */
+  shutdown_timeout_ms: number;
+  max_file_size: number;
+  max_meta_name_length: number;
+  max_meta_value_length: number;
+  max_meta_count: number;
+  max_meta_overall_size: number;
+  max_header_size: number;
+  max_object_name_length: number;
+  container_listing_limit: number;
+  account_listing_limit: number;
+  max_account_name_length: number;
+  max_container_name_length: number;
+  max_manifest_segments: number;
+  max_manifest_size: number;
+  min_segment_size: number;
+  /** A DLO with more segments than this is refused (its listing is held in memory). */
+  max_dlo_segments: number;
+}
+
+export interface ProxyConfig extends ProxySettings {
+  ring_dir: string;
+  hash: HashConfig;
+  users: Map<string, UserEntry>;
+}
+
+/** Swift's functional-test users (DESIGN.md §7). */
+export const DEFAULT_USERS: Readonly<Record<string, UserEntry>> = {
+  'test:tester': { key: 'testing', groups: ['.admin'] },
+  'test2:tester2': { key: 'testing2', groups: ['.admin'] },
+  'test:tester3': { key: 'testing3', groups: [] },
+  'test5:tester5': { key: 'testing5', groups: ['.admin', 'service'] },
+};
+
+export const DEFAULT_SETTINGS: Readonly<ProxySettings> = {
+  bind_ip: '127.0.0.1',
+  bind_port: 8080,
+  log_level: 'info',
+  token_life_s: 86400,
+  token_secret: '',
+  node_timeout_ms: 10_000,
+  conn_timeout_ms: 1_000,
+  client_timeout_ms: 60_000,
+  error_suppression_interval_s: 60,
+  error_suppression_limit: 10,
+  recheck_account_existence_s: 10,
+  recheck_container_existence_s: 10,
+  shutdown_timeout_ms: 30_000,
+  max_file_size: 5_368_709_122,
+  max_meta_name_length: 128,
+  max_meta_value_length: 256,
+  max_meta_count: 90,
+  max_meta_overall_size: 4096,
+  max_header_size: 8192,
+  max_object_name_length: 1024,
+  container_listing_limit: 10_000,
+  account_listing_limit: 10_000,
+  max_account_name_length: 256,
+  max_container_name_length: 256,
+  max_manifest_segments: 1000,
+  max_manifest_size: 8 * 1024 * 1024,
+  min_segment_size: 1,
+  max_dlo_segments: 10_000,
+};
+
+export interface ProxyFlags {
+  bindIp?: string;
+  port?: number;
+  ringDir?: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseUsers(raw: unknown): Map<string, UserEntry> {
+  if (raw === undefined) return new Map(Object.entries(DEFAULT_USERS));
+  if (!isRecord(raw)) throw new ConfigError('proxy.users must be an object of "account:user" entries');
+  const users = new Map<string, UserEntry>();
+  for (const [name, entry] of Object.entries(raw)) {
+    const colon = name.indexOf(':');
+    if (colon <= 0 || colon === name.length - 1) {
+      throw new ConfigError(`proxy.users: "${name}" must look like "account:user"`);
+    }
+    // Either {"key": "...", "groups": [...]} or Swift's "key group group" shorthand.
+    if (typeof entry === 'string') {
+      const [key, ...groups] = entry.trim().split(/\s+/);
+      if (!key) throw new ConfigError(`proxy.users: "${name}" has no key`);
+      users.set(name, { key, groups });
+    } else if (isRecord(entry) && typeof entry.key === 'string' && entry.key !== '') {
+      const groups = entry.groups ?? [];
+      if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string')) {
+        throw new ConfigError(`proxy.users: "${name}".groups must be a list of strings`);
+      }
+      users.set(name, { key: entry.key, groups: groups as string[] });
+    } else {
+      throw new ConfigError(`proxy.users: "${name}" needs a non-empty "key"`);
+    }
+  }
+  return users;
+}
+
+function coerce(key: keyof ProxySettings, value: unknown, source: string): string | number {
+  const expected = typeof DEFAULT_SETTINGS[key];
+  if (expected === 'string') {
+    if (typeof value !== 'string') throw new ConfigError(`${source}: ${key} must be a string`);
+    return value;
+  }
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  const min = key === 'bind_port' ? 0 : 1;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
+    throw new ConfigError(`${source}: ${key} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function loadProxyConfig(
+  file: Record<string, unknown>,
+  flags: ProxyFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ProxyConfig {
+  const section = file.proxy === undefined ? {} : file.proxy;
+  if (!isRecord(section)) throw new ConfigError('the "proxy" section must be an object');
+  const settings: Record<string, string | number> = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ProxySettings)[]) {
+    if (section[key] !== undefined) settings[key] = coerce(key, section[key], 'proxy');
+    const envValue = env[`STOWAGE_PROXY_${key.toUpperCase()}`];
+    if (envValue !== undefined) settings[key] = coerce(key, envValue, `STOWAGE_PROXY_${key.toUpperCase()}`);
+  }
+  for (const key of Object.keys(section)) {
+    if (key !== 'users' && !(key in DEFAULT_SETTINGS)) throw new ConfigError(`proxy: unknown key "${key}"`);
+  }
+  if (flags.bindIp !== undefined) settings.bind_ip = flags.bindIp;
+  if (flags.port !== undefined) settings.bind_port = coerce('bind_port', flags.port, '--port');
+
+  const hash = hashConfig(file, env);
+  const dataDir = env.STOWAGE_DATA ?? './data';
+  const ringDirFromFile = typeof file.ring_dir === 'string' ? file.ring_dir : undefined;
+  const ringDir = flags.ringDir ?? env.STOWAGE_RING_DIR ?? ringDirFromFile ?? join(dataDir, 'rings');
+
+  const config = {
+    ...(settings as unknown as ProxySettings),
+    ring_dir: resolve(ringDir),
+    hash,
+    users: parseUsers(section.users),
+  };
+  // Without a configured secret, tokens are signed with the cluster's hash secrets, which
+  // every proxy of the cluster shares; operators should still set their own.
+  if (config.token_secret === '') config.token_secret = `stowage-tempauth:${hash.hashPrefix}:${hash.hashSuffix}`;
+  return config;
+}

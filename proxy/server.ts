@@ -1,0 +1,182 @@
+// The proxy's HTTP front: fastify (pino logs, routing of /healthcheck, /info, /auth and
+// /v1), request bodies left unread for the handlers to stream, Expect: 100-continue
+// answered only when a handler wants the body, and every error turned into Swift's
+// status and a plain-text message.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ProxyConfig } from './config.js';
+import { SwiftError, badRequest, methodNotAllowed, notFound } from './errors.js';
+import { TempAuth } from './auth/tempauth.js';
+import type { Replicas } from './replicas.js';
+import type { Rings } from './rings.js';
+import { createSwiftApi } from './swift/app.js';
+import { capabilities } from './swift/capabilities.js';
+import { withoutInternalHeaders } from './swift/headers.js';
+import { flattenHeaders, parseSwiftUrl, type SwiftRequest, type SwiftResponse } from './swift/request.js';
+
+const API_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY', 'OPTIONS', 'PATCH'] as const;
+/** Node's limit on all request headers together; Swift's per-header limit is checked on its own. */
+const MAX_REQUEST_HEADER_BYTES = 64 * 1024;
+
+/** Swift's transaction id: "tx" + 21 hex digits + "-" + the hex time. */
+function newTransId(): string {
+  const time = Math.floor(Date.now() / 1000).toString(16).padStart(10, '0');
+  return `tx${randomBytes(11).toString('hex').slice(0, 21)}-${time}`;
+}
+
+/** Per request: whether the client waits for "100 Continue" and whether it got it. */
+interface ContinueState {
+  expected: boolean;
+  sent: boolean;
+}
+
+const continueStates = new WeakMap<http.IncomingMessage, ContinueState>();
+/**
+ * Content-Type is taken out of fastify's sight (it answers 415 to values that are not
+ * RFC media types, while Swift stores any Content-Type verbatim) and put back here.
+ */
+const contentTypes = new WeakMap<http.IncomingMessage, string>();
+
+function requestHeaders(raw: http.IncomingMessage): Record<string, string> {
+  const headers = flattenHeaders(raw.headers);
+  const contentType = contentTypes.get(raw);
+  if (contentType !== undefined) headers['content-type'] = contentType;
+  return headers;
+}
+
+function hasBody(raw: http.IncomingMessage): boolean {
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function sendSwift(reply: FastifyReply, method: string, res: SwiftResponse): FastifyReply {
+  reply.code(res.status).headers(withoutInternalHeaders(res.headers));
+  if (method === 'HEAD' || res.body === null || res.body === undefined) {
+    return reply.send();
+  }
+  return reply.send(res.body);
+}
+
+export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: Replicas): FastifyInstance {
+  const app = Fastify({
+    logger: { level: config.log_level, stream: process.stderr },
+    genReqId: newTransId,
+    requestIdHeader: false,
+    return503OnClosing: true,
+    serverFactory: (handler) => {
+      const server = http.createServer({ maxHeaderSize: MAX_REQUEST_HEADER_BYTES }, handler);
+      // Hold "100 Continue" back until a handler asks for the body (see continueBody).
+      server.on('checkContinue', (req, res) => server.emit('request', req, res));
+      return server;
+    },
+    // /v1/<anything> reaches one route untouched: names may hold any bytes and slashes.
+    rewriteUrl: (req) => (/^\/v1(\/|\?|$)/.test(req.url ?? '') ? '/v1' : (req.url ?? '/')),
+  });
+  app.addHttpMethod('COPY', { hasBody: true });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+
+  const auth = new TempAuth(config.users, config.token_secret, config.token_life_s);
+  const api = createSwiftApi(config, rings, replicas);
+  const hostUrl = (request: FastifyRequest) =>
+    `${request.protocol}://${request.headers.host ?? `${config.bind_ip}:${config.bind_port}`}`;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-trans-id', request.id);
+    reply.header('x-openstack-request-id', request.id);
+    const expected = (request.headers.expect ?? '').toLowerCase() === '100-continue';
+    continueStates.set(request.raw, { expected, sent: false });
+    const contentType = request.raw.headers['content-type'];
+    if (contentType !== undefined) {
+      contentTypes.set(request.raw, contentType);
+      delete request.raw.headers['content-type'];
+    }
+  });
+
+  // Answering before the whole body arrived (an error, a client waiting for 100 Continue,
+  // a stalled upload): the rest of the body must not be read as the next request. And
+  // while shutting down, a finished request frees its connection at once.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (closing || (hasBody(request.raw) && !request.raw.complete)) reply.header('connection', 'close');
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    let status = 500;
+    let message = 'An error occurred while processing the request.';
+    let headers: Record<string, string> = {};
+    if (err instanceof SwiftError) {
+      status = err.status;
+      message = err.message;
+      headers = err.headers;
+    } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      message = err.message;
+    } else {
+      request.log.error({ err }, 'unexpected error');
+    }
+    if (status >= 500) request.log.warn({ status, message }, 'request failed');
+    reply
+      .code(status)
+      .headers({ 'content-type': 'text/plain; charset=utf-8', ...headers })
+      .send(request.method === 'HEAD' ? undefined : `${message}\n`);
+  });
+  app.setNotFoundHandler(async (request) => {
+    // Methods fastify cannot route (PROPFIND…) on the API end here too.
+    throw request.url === '/v1' ? methodNotAllowed(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY']) : notFound();
+  });
+
+  app.get('/healthcheck', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
+  app.get('/info', async () => capabilities(config));
+
+  const authHandler = async (request: FastifyRequest<{ Params: { account?: string } }>, reply: FastifyReply) => {
+    if (request.method !== 'GET') throw methodNotAllowed(['GET']);
+    const res = auth.getToken(requestHeaders(request.raw), hostUrl(request), request.params.account);
+    return reply.code(res.status).headers(res.headers).send();
+  };
+  for (const url of ['/auth/v1.0', '/auth/v1.0/', '/auth/v1/:account/auth']) {
+    app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], url, handler: authHandler });
+  }
+
+  app.route({
+    method: [...API_METHODS],
+    url: '/v1',
+    handler: async (request, reply) => {
+      const headers = withoutInternalHeaders(requestHeaders(request.raw));
+      // X-Static-Large-Object is set by the SLO layer only (Swift refuses it from clients).
+      if (headers['x-static-large-object'] !== undefined) {
+        if (request.method === 'PUT') {
+          throw badRequest(
+            'X-Static-Large-Object is a reserved header. To create a static large object add query param multipart-manifest=put.',
+          );
+        }
+        delete headers['x-static-large-object'];
+      }
+      const { path, query } = parseSwiftUrl(request.originalUrl, config);
+      const state = continueStates.get(request.raw)!;
+      const req: SwiftRequest = {
+        method: request.method,
+        path,
+        query,
+        headers,
+        body: hasBody(request.raw) ? request.raw : null,
+        identity: auth.identify(headers),
+        transId: request.id,
+        log: request.log,
+        hostUrl: hostUrl(request),
+        continueBody: () => {
+          if (state.expected && !state.sent) reply.raw.writeContinue();
+          state.sent = true;
+        },
+        depth: 0,
+        owner: false,
+      };
+      return sendSwift(reply, request.method, await api(req));
+    },
+  });
+  return app;
+}
