@@ -1,0 +1,111 @@
+// A user's session with the default local cluster (`npm start`) through Debian's
+// python3-swiftclient `swift` command: stat, uploads (a directory, a 50 MiB file as SLO and
+// as DLO), listings with prefix and delimiter, downloads with checksums, metadata, deletes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+
+const CLUSTER = fileURLToPath(new URL('../../cluster/main.js', import.meta.url));
+const AUTH = ['-A', 'http://127.0.0.1:8080/auth/v1.0', '-U', 'test:tester', '-K', 'testing'];
+const MiB = 1024 * 1024;
+
+let cluster: ChildProcess;
+let work: string;
+
+function swift(...args: string[]): string {
+  const r = spawnSync('swift', [...AUTH, ...args], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `swift ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'swift-cli-'));
+  cluster = spawn(process.execPath, [CLUSTER, '--data', join(work, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  cluster.stderr!.on('data', (chunk) => (stderr += chunk));
+  const lines = createInterface({ input: cluster.stdout! });
+  const ready = new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => line.startsWith('Press Ctrl-C') && resolve());
+    cluster.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${stderr}`)));
+  });
+  await ready;
+});
+
+after(async () => {
+  if (cluster.exitCode === null) {
+    cluster.kill('SIGTERM');
+    const [code] = await once(cluster, 'exit');
+    assert.equal(code, 0, 'the cluster stops cleanly on SIGTERM');
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('swift stat shows the account', () => {
+  const out = swift('stat');
+  assert.match(out, /Account: AUTH_test/);
+  assert.match(out, /Containers: \d+/);
+});
+
+test('upload a directory, list with prefix and delimiter, download it back, post metadata, delete', () => {
+  const dir = join(work, 'photos');
+  mkdirSync(join(dir, '2024'), { recursive: true });
+  mkdirSync(join(dir, '2025'), { recursive: true });
+  const files = ['2024/a.jpg', '2024/b.jpg', '2025/c.jpg', 'index.txt'];
+  for (const f of files) writeFileSync(join(dir, f), randomBytes(1000 + f.length));
+  swift('upload', 'albums', 'photos');
+
+  const all = swift('list', 'albums').trim().split('\n');
+  assert.deepEqual(all, files.map((f) => `photos/${f}`).sort());
+  const rolled = swift('list', 'albums', '--prefix', 'photos/', '--delimiter', '/').trim().split('\n');
+  assert.deepEqual(rolled, ['photos/2024/', 'photos/2025/', 'photos/index.txt']);
+
+  const out = join(work, 'download');
+  mkdirSync(out);
+  spawnSync('swift', [...AUTH, 'download', 'albums', '-D', out, '--prefix', 'photos/2024/'], { cwd: work, encoding: 'utf8' });
+  assert.equal(sha256(join(out, 'photos/2024/a.jpg')), sha256(join(dir, '2024/a.jpg')));
+
+  swift('post', 'albums', '-m', 'Color:blue');
+  assert.match(swift('stat', 'albums'), /Meta Color: blue/);
+  swift('post', 'albums', 'photos/index.txt', '-m', 'Reviewed:yes');
+  assert.match(swift('stat', 'albums', 'photos/index.txt'), /Meta Reviewed: yes/);
+
+  swift('delete', 'albums');
+  const containers = swift('list').trim().split('\n');
+  assert.ok(!containers.includes('albums'));
+});
+
+test('a 50 MiB file uploaded as SLO and as DLO downloads intact', () => {
+  const big = join(work, 'big.bin');
+  const fd = openSync(big, 'w');
+  for (let i = 0; i < 50; i++) writeSync(fd, randomBytes(MiB));
+  closeSync(fd);
+  const expected = sha256(big);
+
+  for (const [container, flags] of [
+    ['slo', ['--use-slo']],
+    ['dlo', []],
+  ] as const) {
+    swift('upload', container, 'big.bin', '--segment-size', String(10 * MiB), ...flags);
+    const stat = swift('stat', container, 'big.bin');
+    assert.match(stat, /Content Length: 52428800/);
+    assert.match(stat, container === 'slo' ? /X-Static-Large-Object: True/i : /Manifest: slo_segments|Manifest: dlo_segments|Manifest: /);
+    const segments = swift('list', `${container}_segments`).trim().split('\n');
+    assert.equal(segments.length, 5, `${container}: five 10 MiB segments`);
+    const out = join(work, `${container}.out`);
+    swift('download', container, 'big.bin', '-o', out);
+    assert.equal(sha256(out), expected, `${container} download matches`);
+    swift('delete', container, 'big.bin');
+    assert.equal(swift('list', `${container}_segments`).trim(), '', 'segments deleted with the manifest');
+  }
+});
