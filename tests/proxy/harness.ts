@@ -108,8 +108,8 @@ export class TestCluster {
   readonly nodes: StorageNode[] = [];
   proxy!: Child;
   private readonly dir: string;
-  private readonly configPath: string;
-  private readonly ringDir: string;
+  readonly configPath: string;
+  readonly ringDir: string;
 
   private constructor(private readonly options: Required<ClusterOptions>) {
     this.dir = mkdtempSync(join(tmpdir(), 'stowage-proxy-test-'));
