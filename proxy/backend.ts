@@ -116,6 +116,9 @@ export class Backend {
         method: call.method as 'GET',
         headers: call.headers,
         dispatcher: this.agent,
+        // undici closes the connection after every HEAD (against servers that send a body
+        // anyway); our storage nodes never do, so HEADs keep the connection like GETs.
+        reset: false,
       });
       return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body, node };
     } catch (err) {
@@ -177,6 +180,9 @@ export class Backend {
   }
 }
 
+/** How much of an upload may wait in memory for one object server's socket. */
+const UPLOAD_BUFFER_BYTES = 1 << 20;
+
 /** The body side of an accepted upload to one object server. */
 export class UploadStream {
   private failure: Error | null = null;
@@ -206,10 +212,15 @@ export class UploadStream {
     return this.failure !== null;
   }
 
-  /** Resolves once the chunk is handed to the socket (waiting for 'drain' if needed). */
+  /**
+   * Resolves once the chunk is queued for the socket, waiting for 'drain' only when more
+   * than UPLOAD_BUFFER_BYTES are queued: the tee to three object servers then advances
+   * without a round of 'drain' waits per chunk, and memory per upload stays bounded.
+   */
   write(chunk: Buffer): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.req.write(chunk)) return Promise.resolve();
+    this.req.write(chunk);
+    if (this.req.writableLength <= UPLOAD_BUFFER_BYTES) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error('timed out writing to the object server')), this.timeoutMs);
       const done = (err?: Error) => {

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { addAccessLog } from '../common/access-log.js';
 import type { ProxyConfig } from './config.js';
 import { SwiftError, badRequest, methodNotAllowed, notFound } from './errors.js';
 import { TempAuth } from './auth/tempauth.js';
@@ -61,6 +62,7 @@ function sendSwift(reply: FastifyReply, method: string, res: SwiftResponse): Fas
 export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: Replicas): FastifyInstance {
   const app = Fastify({
     logger: { level: config.log_level, stream: process.stderr },
+    disableRequestLogging: true,
     genReqId: newTransId,
     requestIdHeader: false,
     return503OnClosing: true,
@@ -73,6 +75,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     // /v1/<anything> reaches one route untouched: names may hold any bytes and slashes.
     rewriteUrl: (req) => (/^\/v1(\/|\?|$)/.test(req.url ?? '') ? '/v1' : (req.url ?? '/')),
   });
+  addAccessLog(app);
   app.addHttpMethod('COPY', { hasBody: true });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));

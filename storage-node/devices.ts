@@ -19,21 +19,36 @@ export interface Device {
   quarantined: string;
 }
 
+/**
+ * How long a device found present is trusted without looking again. Every request names
+ * a device; a stat per request went through libuv's thread pool and was the single most
+ * costly file-system call of a small PUT. A device that vanishes is noticed within this.
+ */
+const DEVICE_CHECK_TTL_MS = 1000;
+
 export class Devices {
   private readonly stores = new Map<string, Promise<KvStore>>();
+  /** Devices found present, with when that was last checked. */
+  private readonly present = new Map<string, { device: Device; checkedMs: number }>();
   private closed = false;
 
   constructor(readonly root: string) {}
 
   /** The device's paths; 507 when <devices>/<name> is not a directory. */
   async get(name: string): Promise<Device> {
+    const now = Date.now();
+    const known = this.present.get(name);
+    if (known !== undefined && now - known.checkedMs < DEVICE_CHECK_TTL_MS) return known.device;
     const root = join(this.root, name);
     const isDir = await stat(root).then(
       (s) => s.isDirectory(),
       () => false,
     );
-    if (!isDir) throw insufficientStorage(name);
-    return {
+    if (!isDir) {
+      this.present.delete(name);
+      throw insufficientStorage(name);
+    }
+    const device = known?.device ?? {
       name,
       root,
       objects: join(root, 'objects'),
@@ -41,6 +56,8 @@ export class Devices {
       asyncPending: join(root, 'async_pending'),
       quarantined: join(root, 'quarantined'),
     };
+    this.present.set(name, { device, checkedMs: now });
+    return device;
   }
 
   /** The device's LevelDB of one kind (<device>/<kind>/db), opened on first use. */

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { addAccessLog } from '../common/access-log.js';
 import { decodePath, parseQuery, RequestTargetError, splitTarget } from '../common/http.js';
 import { InvalidPathError, splitPath, type SwiftPath } from '../common/paths.js';
 import { InvalidTimestampError, Timestamp } from '../common/timestamp.js';
@@ -51,6 +52,7 @@ const MAX_PARTITION = 2 ** 32 - 1;
 export function createBackendApp(name: 'object' | 'container' | 'account', logLevel: string): FastifyInstance {
   const app = Fastify({
     logger: { level: logLevel, name: `${name}-server`, stream: process.stderr },
+    disableRequestLogging: true,
     exposeHeadRoutes: false,
     // Log lines carry the proxy's transaction id when it sends one.
     requestIdHeader: 'x-trans-id',
@@ -65,6 +67,7 @@ export function createBackendApp(name: 'object' | 'container' | 'account', logLe
       return '/';
     },
   });
+  addAccessLog(app);
   // Bodies are streamed by the handlers themselves.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));

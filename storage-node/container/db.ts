@@ -217,4 +217,8 @@ export function splitSwiftBytes(contentType: string): { type: string; swiftBytes
 
 export type ContainerBroker = DatabaseBroker<ContainerInfo, ObjectRow, ContainerOp, ContainerResult>;
 
-export const containerBroker = (): ContainerBroker => new DatabaseBroker(apply, (op) => (op.kind === 'object' ? op.update.name : undefined));
+/** Object rows are not fsynced (as Swift's .pending), unless the update creates the container. */
+const mustSync = (op: ContainerOp) => op.kind !== 'object' || op.autocreate !== undefined;
+
+export const containerBroker = (): ContainerBroker =>
+  new DatabaseBroker(apply, (op) => (op.kind === 'object' ? op.update.name : undefined), mustSync);

@@ -1,6 +1,8 @@
 // The machinery container and account databases share (Swift's DatabaseBroker): an info
 // record, rows with a per-database sequence number, and writes applied one batch at a
-// time per database and committed with one synced LevelDB batch before any is answered.
+// time per database and committed with one LevelDB batch before any is answered. The
+// batch is synced (fsync) when one of its operations must survive a power loss on its
+// own; listing-row updates need not (see `mustSync`).
 import type { KvStore } from '../devices.js';
 import { HttpError } from '../errors.js';
 import { databasePrefix, infoKey, rowKey, sequenceKey, type RowState } from './keys.js';
@@ -89,6 +91,14 @@ export class DatabaseBroker<Info extends BaseInfo, Row extends BaseRow, Op, Resu
     private readonly apply: ApplyOp<Info, Row, Op, Result>,
     /** The row an operation touches, if any, so the batch can read them all at once. */
     private readonly rowNameOf: (op: Op) => string | undefined,
+    /**
+     * Whether the batch holding `op` is fsynced before it is answered. Swift appends
+     * object rows to a container's .pending file without fsync: the object's own data
+     * file is the durable record, and replication and the updater repair a listing that
+     * lost rows in a crash. Unsynced batches still reach the OS before they are answered
+     * (they survive a process crash), and the next synced batch makes them durable too.
+     */
+    private readonly mustSync: (op: Op) => boolean = () => true,
   ) {
     this.queue = new WriteQueue((_id, jobs) => this.commit(jobs));
   }
@@ -119,7 +129,7 @@ export class DatabaseBroker<Info extends BaseInfo, Row extends BaseRow, Op, Resu
       }
     });
     if (state.infoChanged) state.ops.push({ type: 'put', key: infoKey(prefix), value: state.info });
-    if (state.ops.length > 0) await store.batch(state.ops, { sync: true });
+    if (state.ops.length > 0) await store.batch(state.ops, { sync: jobs.some((j) => this.mustSync(j.op)) });
     return results;
   }
 }
