@@ -46,6 +46,10 @@ export interface ProxySettings {
   min_segment_size: number;
   /** A DLO with more segments than this is refused (its listing is held in memory). */
   max_dlo_segments: number;
+  /** S3 virtual-hosted buckets are addressed as <bucket>.<s3_domain>. */
+  s3_domain: string;
+  /** The one region the S3 API reports (GetBucketLocation, x-amz-bucket-region). */
+  s3_region: string;
 }
 
 export interface ProxyConfig extends ProxySettings {
@@ -91,6 +95,8 @@ export const DEFAULT_SETTINGS: Readonly<ProxySettings> = {
   max_manifest_size: 8 * 1024 * 1024,
   min_segment_size: 1,
   max_dlo_segments: 10_000,
+  s3_domain: 'localhost',
+  s3_region: 'us-east-1',
 };
 
 export interface ProxyFlags {

@@ -11,6 +11,7 @@ import { SwiftError, badRequest, methodNotAllowed, notFound } from './errors.js'
 import { TempAuth } from './auth/tempauth.js';
 import type { Replicas } from './replicas.js';
 import type { Rings } from './rings.js';
+import { createS3Api, isS3Request } from './s3/app.js';
 import { createSwiftApi } from './swift/app.js';
 import { capabilities } from './swift/capabilities.js';
 import { withoutInternalHeaders } from './swift/headers.js';
@@ -72,8 +73,14 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
       server.on('checkContinue', (req, res) => server.emit('request', req, res));
       return server;
     },
-    // /v1/<anything> reaches one route untouched: names may hold any bytes and slashes.
-    rewriteUrl: (req) => (/^\/v1(\/|\?|$)/.test(req.url ?? '') ? '/v1' : (req.url ?? '/')),
+    // /v1/<anything> reaches one route untouched: names may hold any bytes and slashes;
+    // so does every S3 request (proxy/s3/app.ts tells them apart).
+    rewriteUrl: (req) =>
+      isS3Request(req.url ?? '/', req.headers, config.s3_domain)
+        ? '/s3'
+        : /^\/v1(\/|\?|$)/.test(req.url ?? '')
+          ? '/v1'
+          : (req.url ?? '/'),
   });
   addAccessLog(app);
   app.addHttpMethod('COPY', { hasBody: true });
@@ -179,6 +186,29 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         owner: false,
       };
       return sendSwift(reply, request.method, await api(req));
+    },
+  });
+
+  const s3 = createS3Api(config, api, auth);
+  app.route({
+    method: [...API_METHODS],
+    url: '/s3',
+    handler: async (request, reply) => {
+      const state = continueStates.get(request.raw)!;
+      const res = await s3({
+        method: request.method,
+        url: request.originalUrl,
+        headers: requestHeaders(request.raw),
+        body: hasBody(request.raw) ? request.raw : null,
+        transId: request.id,
+        log: request.log,
+        hostUrl: hostUrl(request),
+        continueBody: () => {
+          if (state.expected && !state.sent) reply.raw.writeContinue();
+          state.sent = true;
+        },
+      });
+      return sendSwift(reply, request.method, res);
     },
   });
   return app;

@@ -1,0 +1,183 @@
+// The S3 API's front: which requests are S3 (SigV4-signed, presigned, or addressed to a
+// virtual-hosted bucket), bucket and key from path-style or virtual-hosted addressing,
+// authentication, the route to one command per operation (commands/*.ts), and every
+// error rendered as S3's XML with the request id.
+import type { Readable } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ProxyConfig } from '../config.js';
+import type { TempAuth } from '../auth/tempauth.js';
+import type { Handler } from '../swift/services.js';
+import { RequestTargetError, decodePath, splitTarget } from '../../common/http.js';
+import { checkNameLengths } from '../swift/request.js';
+import { SwiftError } from '../errors.js';
+import { authenticate } from './auth.js';
+import { S3Error, fromSwiftStatus } from './errors.js';
+import { parseQueryPairs } from './signature-v4.js';
+import type { Command, S3Context, S3Request, S3Response } from './request.js';
+import { copyObject } from './commands/copy-object.js';
+import { createBucket } from './commands/create-bucket.js';
+import { deleteBucket } from './commands/delete-bucket.js';
+import { deleteObject } from './commands/delete-object.js';
+import { deleteObjects } from './commands/delete-objects.js';
+import { getBucketLocation } from './commands/get-bucket-location.js';
+import { getObject } from './commands/get-object.js';
+import { headBucket } from './commands/head-bucket.js';
+import { listBuckets } from './commands/list-buckets.js';
+import { listObjects } from './commands/list-objects.js';
+import { putObject } from './commands/put-object.js';
+
+export interface S3HttpRequest {
+  method: string;
+  /** The request target as the client sent it. */
+  url: string;
+  headers: Record<string, string>;
+  body: Readable | null;
+  transId: string;
+  log: FastifyBaseLogger;
+  hostUrl: string;
+  continueBody: () => void;
+}
+
+const hostName = (host: string | undefined) => (host ?? '').replace(/:\d+$/, '').toLowerCase();
+
+/** The bucket named by a virtual-hosted request's Host ("<bucket>.<s3_domain>"), if any. */
+export function virtualHostBucket(host: string | undefined, domain: string): string | undefined {
+  const name = hostName(host);
+  const suffix = `.${domain.toLowerCase()}`;
+  return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : undefined;
+}
+
+/**
+ * Whether a raw request belongs to the S3 API rather than Swift, /auth, /info or
+ * /healthcheck: signed or presigned for S3, or addressed to a virtual-hosted bucket.
+ * (An unsigned path-style request stays with the Swift routes: 404 as before.)
+ */
+export function isS3Request(url: string, headers: Record<string, string | string[] | undefined>, domain: string): boolean {
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string' && (authorization.startsWith('AWS4-HMAC-SHA256 ') || authorization.startsWith('AWS '))) return true;
+  if (/[?&](X-Amz-Algorithm|AWSAccessKeyId)=/.test(url)) return true;
+  return virtualHostBucket(typeof headers.host === 'string' ? headers.host : undefined, domain) !== undefined;
+}
+
+/** The operation a request asks for (S3's REST routing: method, bucket/key, sub-resources). */
+function route(req: S3Request): Command {
+  const q = req.query;
+  const { method } = req;
+  if (req.bucket === undefined) {
+    if (method === 'GET') return listBuckets;
+  } else if (req.key === undefined) {
+    switch (method) {
+      case 'GET':
+        if (q.has('location')) return getBucketLocation;
+        if (q.get('list-type') === '2') return listObjects(2);
+        if (q.has('uploads') || q.has('acl') || q.has('cors') || q.has('versioning') || q.has('policy') || q.has('tagging') || q.has('lifecycle')) break;
+        return listObjects(1);
+      case 'HEAD':
+        return headBucket;
+      case 'PUT':
+        if (q.size > 0) break;
+        return createBucket;
+      case 'DELETE':
+        if (q.size > 0) break;
+        return deleteBucket;
+      case 'POST':
+        if (q.has('delete')) return deleteObjects;
+        break;
+    }
+  } else {
+    switch (method) {
+      case 'GET':
+      case 'HEAD':
+        if (q.has('uploadId') || q.has('acl') || q.has('tagging') || q.has('attributes')) break;
+        return getObject;
+      case 'PUT':
+        if (q.has('uploadId') || q.has('acl') || q.has('tagging')) break;
+        return req.headers['x-amz-copy-source'] !== undefined ? copyObject : putObject;
+      case 'DELETE':
+        if (q.has('uploadId') || q.has('tagging')) break;
+        return deleteObject;
+    }
+  }
+  return async () => {
+    throw new S3Error('NotImplemented', 'This operation is not implemented by this server.');
+  };
+}
+
+export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: TempAuth): (input: S3HttpRequest) => Promise<S3Response> {
+  const ctx: S3Context = { config, swift: swiftApi, auth: tempauth };
+
+  function parse(input: S3HttpRequest): S3Request {
+    const { rawPath, rawQuery } = splitTarget(input.url);
+    let path: string;
+    try {
+      path = decodePath(rawPath);
+    } catch (err) {
+      if (err instanceof RequestTargetError) throw new S3Error('InvalidArgument', err.message);
+      throw err;
+    }
+    const queryPairs = parseQueryPairs(rawQuery);
+    const auth = authenticate(config.users, tempauth, { method: input.method, path, query: queryPairs, headers: input.headers });
+    let bucket = virtualHostBucket(input.headers.host, config.s3_domain);
+    let key: string | undefined;
+    if (bucket !== undefined) {
+      key = path.slice(1);
+    } else {
+      const rest = path.slice(1);
+      const slash = rest.indexOf('/');
+      bucket = slash < 0 ? rest : rest.slice(0, slash);
+      key = slash < 0 ? '' : rest.slice(slash + 1);
+      if (bucket === '') bucket = undefined;
+    }
+    if (key === '') key = undefined;
+    const query = new Map<string, string>();
+    for (const [name, value] of queryPairs) if (!query.has(name)) query.set(name, value);
+    if (bucket !== undefined) {
+      try {
+        checkNameLengths({ account: auth.account, container: bucket, ...(key !== undefined ? { object: key } : {}) }, config);
+      } catch {
+        throw key !== undefined && Buffer.byteLength(key) > config.max_object_name_length ? new S3Error('KeyTooLongError') : new S3Error('InvalidBucketName');
+      }
+    }
+    return {
+      method: input.method,
+      ...(bucket !== undefined ? { bucket } : {}),
+      ...(key !== undefined ? { key } : {}),
+      query,
+      headers: input.headers,
+      body: input.body,
+      user: auth.user,
+      identity: auth.identity,
+      account: auth.account,
+      claim: auth.claim,
+      signingKey: auth.signingKey,
+      transId: input.transId,
+      log: input.log,
+      hostUrl: input.hostUrl,
+      continueBody: input.continueBody,
+    };
+  }
+
+  return async function handleS3(input: S3HttpRequest): Promise<S3Response> {
+    let res: S3Response;
+    try {
+      const req = parse(input);
+      res = await route(req)(ctx, req);
+    } catch (caught) {
+      let err: S3Error;
+      if (caught instanceof S3Error) err = caught;
+      else if (caught instanceof SwiftError) err = fromSwiftStatus(caught.status, undefined, caught.message);
+      else {
+        input.log.error({ err: caught }, 'S3 request failed');
+        err = new S3Error('InternalError');
+      }
+      if (err.status >= 500) input.log.warn({ code: err.code, message: err.message }, 'S3 request failed');
+      res = {
+        status: err.status,
+        headers: { 'content-type': 'application/xml', ...err.headers },
+        body: input.method === 'HEAD' ? null : err.toXml(input.transId),
+      };
+    }
+    res.headers['x-amz-request-id'] = input.transId;
+    return res;
+  };
+}

@@ -1,0 +1,51 @@
+// PutObject (PUT /<bucket>/<key>): a Swift object PUT with the body streamed through the
+// payload checks (signed SHA-256, aws-chunked signatures, x-amz-checksum-*). Content-MD5
+// becomes Swift's ETag check (BadDigest); If-None-Match: * refuses to overwrite.
+import { S3Error, fromSwiftStatus } from '../errors.js';
+import { objectWriteHeaders, quoteEtag } from '../objects.js';
+import { decodePayload } from '../payload.js';
+import { isSuccess, swift, type Command, type S3Request } from '../request.js';
+
+/** Content-MD5 (base64 of 16 bytes) as the hex ETag Swift checks the body against. */
+export function contentMd5Etag(req: S3Request): string | undefined {
+  const value = req.headers['content-md5'];
+  if (value === undefined) return undefined;
+  const digest = Buffer.from(value, 'base64');
+  if (digest.length !== 16 || digest.toString('base64') !== value.trim()) throw new S3Error('InvalidDigest');
+  return digest.toString('hex');
+}
+
+/** If-None-Match on a write: only "*" (do not overwrite) exists in S3. */
+export function writeConditions(req: S3Request): Record<string, string> {
+  const noneMatch = req.headers['if-none-match'];
+  if (req.headers['if-match'] !== undefined) throw new S3Error('NotImplemented', 'If-Match on writes is not supported.');
+  if (noneMatch === undefined) return {};
+  if (noneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes only supports "*".');
+  return { 'if-none-match': '*' };
+}
+
+export const putObject: Command = async (ctx, req) => {
+  const bucket = req.bucket!;
+  const key = req.key!;
+  const headers = { ...objectWriteHeaders(req.headers), ...writeConditions(req) };
+  const md5 = contentMd5Etag(req);
+  if (md5) headers.etag = md5;
+  const payload = req.body ? decodePayload(req.body, req.headers, req) : null;
+  if (payload?.length !== undefined) headers['content-length'] = String(payload.length);
+  else if (payload) headers['transfer-encoding'] = 'chunked';
+  else headers['content-length'] = '0';
+  const res = await swift(ctx, req, {
+    method: 'PUT',
+    container: bucket,
+    object: key,
+    headers,
+    body: payload?.body ?? null,
+    continueBody: req.continueBody,
+  });
+  const failure = payload?.failure();
+  if (failure) throw failure;
+  if (res.status === 404) throw fromSwiftStatus(404, { bucket });
+  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+  if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key }, typeof res.body === 'string' ? res.body : undefined);
+  return { status: 200, headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...(payload?.checksums() ?? {}) } };
+};
