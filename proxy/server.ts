@@ -152,6 +152,13 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], url, handler: authHandler });
   }
 
+  // Sends "100 Continue" the first time a handler wants the body of an Expect request.
+  const continuer = (request: FastifyRequest, reply: FastifyReply) => () => {
+    const state = continueStates.get(request.raw)!;
+    if (state.expected && !state.sent) reply.raw.writeContinue();
+    state.sent = true;
+  };
+
   app.route({
     method: [...API_METHODS],
     url: '/v1',
@@ -167,7 +174,6 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         delete headers['x-static-large-object'];
       }
       const { path, query } = parseSwiftUrl(request.originalUrl, config);
-      const state = continueStates.get(request.raw)!;
       const req: SwiftRequest = {
         method: request.method,
         path,
@@ -178,10 +184,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         transId: request.id,
         log: request.log,
         hostUrl: hostUrl(request),
-        continueBody: () => {
-          if (state.expected && !state.sent) reply.raw.writeContinue();
-          state.sent = true;
-        },
+        continueBody: continuer(request, reply),
         depth: 0,
         owner: false,
       };
@@ -194,7 +197,6 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     method: [...API_METHODS],
     url: '/s3',
     handler: async (request, reply) => {
-      const state = continueStates.get(request.raw)!;
       const res = await s3({
         method: request.method,
         url: request.originalUrl,
@@ -203,10 +205,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         transId: request.id,
         log: request.log,
         hostUrl: hostUrl(request),
-        continueBody: () => {
-          if (state.expected && !state.sent) reply.raw.writeContinue();
-          state.sent = true;
-        },
+        continueBody: continuer(request, reply),
       });
       return sendSwift(reply, request.method, res);
     },
