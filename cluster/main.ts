@@ -8,18 +8,22 @@ import { fileURLToPath } from 'node:url';
 import { LOCAL_NODES, dataDirFrom, localNode, prepareDataDir } from './local-config.js';
 import { ensureDefaultRings } from './default-rings.js';
 import { Supervisor } from './supervisor.js';
+import { DEFAULT_USERS, type UserEntry } from '../proxy/config.js';
 
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const STORAGE_NODE = script('../storage-node/main.js');
 const PROXY = script('../proxy/main.js');
 
-/** Swift's functional-test users, the defaults of the proxy's tempauth. */
-const DEFAULT_USERS = [
-  ['test:tester', 'testing', 'admin of AUTH_test'],
-  ['test2:tester2', 'testing2', 'admin of AUTH_test2'],
-  ['test:tester3', 'testing3', 'non-admin in AUTH_test'],
-  ['test5:tester5', 'testing5', 'admin of AUTH_test5 (service)'],
-] as const;
+/** "user / key / role" lines for the users the proxy will accept (the config's or its defaults). */
+function describeUsers(config: Record<string, unknown>): string[] {
+  const section = (config.proxy ?? {}) as { users?: Record<string, UserEntry | string> };
+  return Object.entries(section.users ?? DEFAULT_USERS).map(([user, entry]) => {
+    const [key, ...groups] = typeof entry === 'string' ? entry.split(/\s+/) : [entry.key, ...entry.groups];
+    const account = `AUTH_${user.split(':')[0]}`;
+    const role = groups.includes('.reseller_admin') ? 'reseller admin' : groups.includes('.admin') ? `admin of ${account}` : `non-admin in ${account}`;
+    return `${user.padEnd(14)} ${String(key).padEnd(9)} ${role}${groups.includes('service') ? ' (service)' : ''}`;
+  });
+}
 
 const log = (event: Record<string, unknown>) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
     console.log(`  Swift API:  ${url}/v1/AUTH_<account>   auth: ${url}/auth/v1.0`);
     console.log(`  Storage:    ${LOCAL_NODES} nodes on 127.0.0.1-${LOCAL_NODES}, ports 6200 (object) 6201 (container) 6202 (account)`);
     console.log('  Users (user / key):');
-    for (const [user, key, what] of DEFAULT_USERS) console.log(`    ${user.padEnd(14)} ${key.padEnd(9)} ${what}`);
+    for (const line of describeUsers(layout.config)) console.log(`    ${line}`);
     console.log(`  Try: swift -A ${url}/auth/v1.0 -U test:tester -K testing stat`);
     console.log('Press Ctrl-C to stop.');
   } catch (err) {

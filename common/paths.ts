@@ -77,3 +77,17 @@ export function splitPath(raw: string, minSegments = 1, maxSegments = 3): SwiftP
   validatePath(path);
   return path;
 }
+
+/** Percent-encodes a name for a URL path, keeping the "/" an object name may hold (Swift's quote()). */
+export function quoteName(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+/** "/a[/c[/o]]" with every name quoted: the path part of a backend URL. */
+export function quotePath(path: SwiftPath): string {
+  return joinPath({
+    account: quoteName(path.account),
+    ...(path.container === undefined ? {} : { container: quoteName(path.container) }),
+    ...(path.object === undefined ? {} : { object: quoteName(path.object) }),
+  });
+}

@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { Device } from '../ring-builder/index.js';
 import type { SwiftPath } from '../common/paths.js';
-import { encodePath, flattenHeaders } from './swift/request.js';
+import { quotePath } from '../common/paths.js';
+import { flattenHeaders } from './swift/request.js';
 import { ErrorLimiter } from './error-limiter.js';
 
 export interface BackendTimeouts {
@@ -60,7 +61,7 @@ const isLocalError = (err: unknown) =>
 const isConnectError = (err: unknown) => CONNECT_ERROR_CODES.has((err as { code?: string })?.code ?? '');
 
 function backendUrlPath(node: Device, call: { part: number; path: SwiftPath; query?: string }): string {
-  const path = `/${encodeURIComponent(node.device)}/${call.part}${encodePath(call.path)}`;
+  const path = `/${encodeURIComponent(node.device)}/${call.part}${quotePath(call.path)}`;
   return call.query ? `${path}?${call.query}` : path;
 }
 

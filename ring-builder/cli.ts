@@ -56,7 +56,7 @@ Commands (as swift-ring-builder):
 Search values: d<id>r<region>z<zone>-<ip>:<port>R<ip>:<port>/<device>_<meta>, any part optional.
 The ring file is written next to the builder: object.builder -> object.ring`;
 
-export function ringFileFor(builderPath: string): string {
+function ringFileFor(builderPath: string): string {
   return builderPath.endsWith('.builder') ? `${builderPath.slice(0, -'.builder'.length)}.ring` : `${builderPath}.ring`;
 }
 

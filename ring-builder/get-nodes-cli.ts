@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashConfig, readConfigFile } from '../common/config.js';
 import { createPathHasher } from '../common/path-hash.js';
-import { validatePath, type SwiftPath } from '../common/paths.js';
+import { quoteName, validatePath, type SwiftPath } from '../common/paths.js';
 import { Ring } from './ring.js';
 import type { Device } from './devices.js';
 
@@ -24,9 +24,6 @@ function findConfig(ringPath: string, explicit: string | undefined): string | un
   ];
   return candidates.find((p) => existsSync(p));
 }
-
-/** Percent-encodes a path as Swift's quote() does, keeping "/". */
-const quote = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
 function print(line = ''): void {
   process.stdout.write(`${line}\n`);
@@ -82,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     const nodes = [...primaries.map((d) => [d, '']), ...handoffs.map((d) => [d, ' # [Handoff]'])] as Array<[Device, string]>;
     for (const [dev, tag] of nodes) print(`Server:Port Device\t${dev.ip}:${dev.port} ${dev.device}${tag ? '\t [Handoff]' : ''}`);
     print('');
-    const target = quote(`/${part}/${[account, container, object].filter((s) => s !== undefined).join('/')}`);
+    const target = quoteName(`/${part}/${[account, container, object].filter((s) => s !== undefined).join('/')}`);
     for (const [dev, tag] of nodes) {
       const host = dev.ip.includes(':') ? `[${dev.ip}]` : dev.ip;
       print(`curl -g -I -XHEAD "http://${host}:${dev.port}/${encodeURIComponent(dev.device)}${target}"${tag}`);

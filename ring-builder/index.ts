@@ -2,4 +2,3 @@
 export { Ring, readRingFile, writeRingFile, type RingData, type RingHeader, type RingOptions } from './ring.js';
 export { RingBuilder, RingBuilderError, type RebalanceResult } from './builder.js';
 export { type Device, formatDevice, parseDeviceSpec, parseSearchValue } from './devices.js';
-export { ringFileFor } from './cli.js';

@@ -2,6 +2,7 @@
 // object write, a container server tells the account servers about each container
 // change. Every target gets the request in parallel, bounded by update_timeout_ms; the
 // targets that did not answer 2xx are saved in one async pending for the updater.
+import { quoteName } from '../common/paths.js';
 import { Agent, request } from 'undici';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PathHasher } from '../common/path-hash.js';
@@ -84,7 +85,7 @@ export class UpdateSender {
 
   private async sendOne(update: Update, target: UpdateTarget): Promise<number> {
     const names = [update.account, update.container, ...(update.object === undefined ? [] : [update.object])];
-    const path = [target.device, target.partition, ...names].map(encodePathSegment).join('/');
+    const path = [target.device, target.partition, ...names].map(quoteName).join('/');
     try {
       const res = await request(`http://${target.host}/${path}`, {
         method: update.method,
@@ -105,9 +106,4 @@ export class UpdateSender {
   async close(): Promise<void> {
     await this.agent.close();
   }
-}
-
-/** Percent-encodes a name for a path, keeping the "/" an object name may hold. */
-export function encodePathSegment(name: string): string {
-  return name.split('/').map(encodeURIComponent).join('/');
 }

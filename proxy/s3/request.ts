@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ProxyConfig } from '../config.js';
 import { SwiftError } from '../errors.js';
+import { readBody } from '../backend.js';
 import type { TempAuth } from '../auth/tempauth.js';
 import type { Identity, SwiftResponse } from '../swift/request.js';
 import type { Handler } from '../swift/services.js';
@@ -100,17 +101,7 @@ export async function responseText(res: S3Response, maxBytes = 64 * 1024 * 1024)
   if (body === null || body === undefined) return '';
   if (typeof body === 'string') return body;
   if (Buffer.isBuffer(body)) return body.toString('utf8');
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) {
-      body.destroy();
-      throw new Error(`response body over ${maxBytes} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readBody(body, maxBytes)).toString('utf8');
 }
 
 export const xmlResponse = (xml: string, status = 200): S3Response => ({

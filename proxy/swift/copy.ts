@@ -6,7 +6,7 @@
 // manifest keeps its X-Object-Manifest.
 import { Readable } from 'node:stream';
 import { isTrue } from '../../common/http.js';
-import type { SwiftPath } from '../../common/paths.js';
+import { quoteName, type SwiftPath } from '../../common/paths.js';
 import { badRequest, entityTooLarge, preconditionFailed } from '../errors.js';
 import { STORED_OBJECT_HEADERS, cleanContentType, pick } from './headers.js';
 import { checkNameLengths, parseObjectRef, subrequest, type SwiftRequest, type SwiftResponse } from './request.js';
@@ -29,8 +29,7 @@ const COPY_CONTROL_HEADERS = new Set([
   'expect',
 ]);
 
-const quotePath = (container: string, object: string) =>
-  `${encodeURIComponent(container)}/${object.split('/').map(encodeURIComponent).join('/')}`;
+const quoteRef = (container: string, object: string) => `${quoteName(container)}/${quoteName(object)}`;
 
 function decodeAccount(value: string | undefined, fallback: string): string {
   if (value === undefined) return fallback;
@@ -78,7 +77,7 @@ export function copyMiddleware(s: Services): Middleware {
       continueBody: () => {},
     });
     const copied: Record<string, string> = {
-      'x-copied-from': quotePath(source.container!, source.object!),
+      'x-copied-from': quoteRef(source.container!, source.object!),
       'x-copied-from-account': encodeURIComponent(source.account),
     };
     if (src.headers['last-modified']) copied['x-copied-from-last-modified'] = src.headers['last-modified'];

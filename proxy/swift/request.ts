@@ -122,14 +122,6 @@ export function parseSwiftUrl(rawUrl: string, limits: NameLimits): { path: Swift
   return { path, query };
 }
 
-/** "/a/c/o" with every name percent-encoded: the path part of a backend URL. */
-export function encodePath(path: SwiftPath): string {
-  const parts = [path.account];
-  if (path.container !== undefined) parts.push(path.container);
-  if (path.object !== undefined) parts.push(path.object);
-  return '/' + parts.map((p) => p.split('/').map(encodeURIComponent).join('/')).join('/');
-}
-
 /** "<container>/<object>" relative references such as X-Copy-From or Destination, URL-decoded. */
 export function parseObjectRef(value: string, header: string): { container: string; object: string } {
   let decoded: string;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Timestamp, InvalidTimestampError } from '../../common/timestamp.js';
-import { splitPath, validatePath, InvalidPathError } from '../../common/paths.js';
+import { splitPath, validatePath, quoteName, quotePath, InvalidPathError } from '../../common/paths.js';
 import { createPathHasher, partitionOf } from '../../common/path-hash.js';
 
 test('timestamps print in Swift normal and internal form', () => {
@@ -54,4 +54,10 @@ test('the partition is the top part_power bits of xxhash64(prefix + path + suffi
   assert.notEqual(other.hash(path), hash, 'the suffix salts the hash');
   assert.equal(partitionOf(0xffffffffffffffffn, 18), 2 ** 18 - 1);
   assert.equal(partitionOf(0n, 18), 0);
+});
+
+test('names are quoted for URLs keeping the slashes of object names', () => {
+  assert.equal(quoteName('dir/a b?#%.txt'), 'dir/a%20b%3F%23%25.txt');
+  assert.equal(quotePath({ account: 'AUTH_test', container: 'c d', object: 'x/ü' }), '/AUTH_test/c%20d/x/%C3%BC');
+  assert.equal(quotePath({ account: 'AUTH_test' }), '/AUTH_test');
 });

@@ -1,6 +1,7 @@
 // CopyObject (PUT /<bucket>/<key> with x-amz-copy-source): Swift's server-side copy
 // (X-Copy-From), read as the caller and streamed into the destination. Metadata directive
 // COPY keeps the source's content headers and metadata; REPLACE takes the request's.
+import { quoteName } from '../../../common/paths.js';
 import { requireBucket } from '../buckets.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { httpDateToIso, objectWriteHeaders, quoteEtag } from '../objects.js';
@@ -27,7 +28,7 @@ export function copySource(req: S3Request): { bucket: string; key: string } {
 }
 
 export const copyFromHeader = (source: { bucket: string; key: string }) =>
-  `${encodeURIComponent(source.bucket)}/${source.key.split('/').map(encodeURIComponent).join('/')}`;
+  `${quoteName(source.bucket)}/${quoteName(source.key)}`;
 
 export const copyObject: Command = async (ctx, req) => {
   const bucket = req.bucket!;
