@@ -3,20 +3,16 @@
 // as DLO), listings with prefix and delimiter, downloads with checksums, metadata, deletes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { startDefaultCluster, type DefaultCluster } from './default-cluster.js';
 
-const CLUSTER = fileURLToPath(new URL('../../cluster/main.js', import.meta.url));
 const AUTH = ['-A', 'http://127.0.0.1:8080/auth/v1.0', '-U', 'test:tester', '-K', 'testing'];
 const MiB = 1024 * 1024;
 
-let cluster: ChildProcess;
+let cluster: DefaultCluster;
 let work: string;
 
 function swift(...args: string[]): string {
@@ -30,25 +26,12 @@ function sha256(path: string): string {
 }
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'swift-cli-'));
-  cluster = spawn(process.execPath, [CLUSTER, '--data', join(work, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  cluster.stderr!.on('data', (chunk) => (stderr += chunk));
-  const lines = createInterface({ input: cluster.stdout! });
-  const ready = new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => line.startsWith('Press Ctrl-C') && resolve());
-    cluster.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${stderr}`)));
-  });
-  await ready;
+  cluster = await startDefaultCluster('swift-cli-');
+  work = cluster.work;
 });
 
 after(async () => {
-  if (cluster.exitCode === null) {
-    cluster.kill('SIGTERM');
-    const [code] = await once(cluster, 'exit');
-    assert.equal(code, 0, 'the cluster stops cleanly on SIGTERM');
-  }
-  rmSync(work, { recursive: true, force: true });
+  assert.equal(await cluster.stop(), 0, 'the cluster stops cleanly on SIGTERM');
 });
 
 test('swift stat shows the account', () => {
