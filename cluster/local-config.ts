@@ -1,6 +1,6 @@
 // The local cluster's data directory: <data>/stowage.json (made on first start, with
 // fresh hash secrets that must never change afterwards) and <data>/rings/.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readConfigFile } from '../common/config.js';
@@ -38,7 +38,46 @@ export function prepareDataDir(dataDir: string): LocalLayout {
     };
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   }
+  ensureIdentitySecrets(configPath);
   return { dataDir, configPath, ringDir, config: readConfigFile(configPath) };
+}
+
+/**
+ * The identity service's bootstrap passwords (identity.admin_password, service_password):
+ * generated into the config file on first start unless the operator set them.
+ */
+function ensureIdentitySecrets(configPath: string): void {
+  const config = readConfigFile(configPath);
+  const identity = (typeof config.identity === 'object' && config.identity !== null ? config.identity : {}) as Record<string, unknown>;
+  let changed = false;
+  for (const key of ['admin_password', 'service_password']) {
+    if (typeof identity[key] === 'string' && identity[key] !== '') continue;
+    identity[key] = randomBytes(12).toString('base64url');
+    changed = true;
+  }
+  if (!changed) return;
+  const tmp = `${configPath}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ ...config, identity }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, configPath);
+}
+
+/** <data>/openrc: what `source` needs for the openstack command to log in as the admin. */
+export function writeOpenrc(dataDir: string, identityUrl: string, adminPassword: string): string {
+  const path = join(dataDir, 'openrc');
+  const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  const lines = [
+    '# Credentials of the cluster admin for the openstack command: source this file.',
+    `export OS_AUTH_URL=${quote(`${identityUrl}/v3`)}`,
+    'export OS_USERNAME=admin',
+    `export OS_PASSWORD=${quote(adminPassword)}`,
+    'export OS_PROJECT_NAME=admin',
+    'export OS_USER_DOMAIN_NAME=Default',
+    'export OS_PROJECT_DOMAIN_NAME=Default',
+    'export OS_IDENTITY_API_VERSION=3',
+    '',
+  ];
+  writeFileSync(path, lines.join('\n'), { mode: 0o600 });
+  return path;
 }
 
 /** Storage host n (1-based) of the local cluster: its address and devices directory. */

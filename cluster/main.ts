@@ -1,18 +1,21 @@
 // `npm start`: a whole local cluster on this machine. Builds the default rings under
-// <data>/rings when there are none, starts four storage nodes (127.0.0.1-4) and the proxy
-// (127.0.0.1:8080), prints the endpoints and credentials, restarts a process that dies,
+// <data>/rings when there are none, starts four storage nodes (127.0.0.1-4), identity
+// (127.0.0.1:5000, bootstrapped with the admin and service users; <data>/openrc) and the
+// proxy (127.0.0.1:8080), prints the endpoints and credentials, restarts a process that dies,
 // and stops everything cleanly on Ctrl-C / SIGTERM.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOCAL_NODES, dataDirFrom, localNode, prepareDataDir } from './local-config.js';
+import { LOCAL_NODES, dataDirFrom, localNode, prepareDataDir, writeOpenrc } from './local-config.js';
 import { ensureDefaultRings } from './default-rings.js';
 import { Supervisor } from './supervisor.js';
 import { DEFAULT_USERS, type UserEntry } from '../proxy/config.js';
+import { loadIdentityConfig } from '../identity/config.js';
 
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const STORAGE_NODE = script('../storage-node/main.js');
 const PROXY = script('../proxy/main.js');
+const IDENTITY = script('../identity/main.js');
 
 /** "user / key / role" lines for the users the proxy will accept (the config's or its defaults). */
 function describeUsers(config: Record<string, unknown>): string[] {
@@ -59,6 +62,10 @@ async function main(): Promise<void> {
       );
     }
     await Promise.all(nodes);
+    const identity = await supervisor.start({ name: 'identity', script: IDENTITY, args: ['--config', layout.configPath] });
+    const identityUrl = String(identity.url);
+    const adminPassword = loadIdentityConfig(layout.config, { configPath: layout.configPath }).admin_password;
+    const openrc = writeOpenrc(layout.dataDir, identityUrl, adminPassword);
     const proxy = await supervisor.start({ name: 'proxy', script: PROXY, args: ['--config', layout.configPath] });
     const url = String(proxy.url);
     console.log(`Stowage is running. Data: ${layout.dataDir} (logs in ${join(layout.dataDir, 'logs')})`);
@@ -67,6 +74,8 @@ async function main(): Promise<void> {
     console.log('  Users (user / key):');
     for (const line of describeUsers(layout.config)) console.log(`    ${line}`);
     console.log(`  Try: swift -A ${url}/auth/v1.0 -U test:tester -K testing stat`);
+    console.log(`  Identity:   ${identityUrl}/v3 (Keystone v3)   admin / ${adminPassword} (project admin, domain Default)`);
+    console.log(`  Try: source ${openrc} && openstack token issue`);
     console.log('Press Ctrl-C to stop.');
   } catch (err) {
     log({ event: 'start_failed', error: (err as Error).message });

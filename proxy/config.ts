@@ -50,6 +50,16 @@ export interface ProxySettings {
   s3_domain: string;
   /** The one region the S3 API reports (GetBucketLocation, x-amz-bucket-region). */
   s3_region: string;
+  /**
+   * Keystone tokens (auth/keystone.ts): identity's v3 URL ("" = the cluster's identity when
+   * the file has an `identity` section, else none), how long a validation is trusted, and
+   * the proxy's own identity user (for EC2 credentials; password "" = identity.service_password).
+   */
+  identity_url: string;
+  identity_cache_s: number;
+  identity_service_user: string;
+  identity_service_password: string;
+  identity_service_project: string;
 }
 
 export interface ProxyConfig extends ProxySettings {
@@ -97,6 +107,11 @@ export const DEFAULT_SETTINGS: Readonly<ProxySettings> = {
   max_dlo_segments: 10_000,
   s3_domain: 'localhost',
   s3_region: 'us-east-1',
+  identity_url: '',
+  identity_cache_s: 30,
+  identity_service_user: 'swift',
+  identity_service_password: '',
+  identity_service_project: 'service',
 };
 
 export interface ProxyFlags {
@@ -182,5 +197,12 @@ export function loadProxyConfig(
   // Without a configured secret, tokens are signed with the cluster's hash secrets, which
   // every proxy of the cluster shares; operators should still set their own.
   if (config.token_secret === '') config.token_secret = `stowage-tempauth:${hash.hashPrefix}:${hash.hashSuffix}`;
+  const identity = isRecord(file.identity) ? file.identity : null;
+  if (config.identity_url === '' && identity) {
+    config.identity_url = `http://${String(identity.bind_ip ?? '127.0.0.1')}:${String(identity.bind_port ?? 5000)}/v3`;
+  }
+  if (config.identity_service_password === '' && typeof identity?.service_password === 'string') {
+    config.identity_service_password = identity.service_password;
+  }
   return config;
 }

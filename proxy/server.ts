@@ -9,6 +9,7 @@ import { addAccessLog } from '../common/access-log.js';
 import type { ProxyConfig } from './config.js';
 import { SwiftError, badRequest, methodNotAllowed, notFound } from './errors.js';
 import { TempAuth } from './auth/tempauth.js';
+import { KeystoneAuth, requestIdentifier } from './auth/keystone.js';
 import type { Replicas } from './replicas.js';
 import type { Rings } from './rings.js';
 import { createS3Api, isS3Request } from './s3/app.js';
@@ -88,6 +89,21 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
   const auth = new TempAuth(config.users, config.token_secret, config.token_life_s);
+  const keystone =
+    config.identity_url === ''
+      ? null
+      : new KeystoneAuth(
+          {
+            url: config.identity_url.replace(/\/+$/, ''),
+            cacheS: config.identity_cache_s,
+            serviceUser: config.identity_service_user,
+            servicePassword: config.identity_service_password,
+            serviceProject: config.identity_service_project,
+          },
+          app.log,
+        );
+  if (keystone) app.addHook('onClose', () => keystone.close());
+  const identify = requestIdentifier(auth, keystone);
   const api = createSwiftApi(config, rings, replicas);
   const hostUrl = (request: FastifyRequest) =>
     `${request.protocol}://${request.headers.host ?? `${config.bind_ip}:${config.bind_port}`}`;
@@ -180,7 +196,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         query,
         headers,
         body: hasBody(request.raw) ? request.raw : null,
-        identity: auth.identify(headers),
+        identity: await identify(headers),
         transId: request.id,
         log: request.log,
         hostUrl: hostUrl(request),
@@ -192,7 +208,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     },
   });
 
-  const s3 = createS3Api(config, api, auth);
+  const s3 = createS3Api(config, api, auth, keystone ? (access) => keystone.ec2Credential(access) : undefined);
   app.route({
     method: [...API_METHODS],
     url: '/s3',

@@ -10,7 +10,7 @@ import type { Handler } from '../swift/services.js';
 import { RequestTargetError, decodePath, splitTarget } from '../../common/http.js';
 import { checkNameLengths } from '../swift/request.js';
 import { SwiftError } from '../errors.js';
-import { authenticate } from './auth.js';
+import { authenticate, type CredentialLookup } from './auth.js';
 import { S3Error, fromSwiftStatus } from './errors.js';
 import { parseQueryPairs } from './signature-v4.js';
 import type { Command, S3Context, S3Request, S3Response } from './request.js';
@@ -25,6 +25,16 @@ import { headBucket } from './commands/head-bucket.js';
 import { listBuckets } from './commands/list-buckets.js';
 import { listObjects } from './commands/list-objects.js';
 import { putObject } from './commands/put-object.js';
+import { abortMultipartUpload } from './commands/abort-multipart-upload.js';
+import { completeMultipartUpload } from './commands/complete-multipart-upload.js';
+import { createMultipartUpload } from './commands/create-multipart-upload.js';
+import { listMultipartUploads } from './commands/list-multipart-uploads.js';
+import { listParts } from './commands/list-parts.js';
+import { uploadPart, uploadPartCopy } from './commands/upload-part.js';
+import { getObjectAttributes } from './commands/get-object-attributes.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './commands/acl.js';
+import { deleteBucketCors, getBucketCors, putBucketCors } from './commands/bucket-cors.js';
+import { actualRequestHeaders, preflight } from './cors.js';
 
 export interface S3HttpRequest {
   method: string;
@@ -56,6 +66,8 @@ export function isS3Request(url: string, headers: Record<string, string | string
   const authorization = headers.authorization;
   if (typeof authorization === 'string' && (authorization.startsWith('AWS4-HMAC-SHA256 ') || authorization.startsWith('AWS '))) return true;
   if (/[?&](X-Amz-Algorithm|AWSAccessKeyId)=/.test(url)) return true;
+  // A browser's CORS preflight for a bucket (unsigned, path-style).
+  if (headers['access-control-request-method'] !== undefined && !/^\/(v1|auth|info|healthcheck)(\/|\?|$)/.test(url)) return true;
   return virtualHostBucket(typeof headers.host === 'string' ? headers.host : undefined, domain) !== undefined;
 }
 
@@ -70,14 +82,20 @@ function route(req: S3Request): Command {
       case 'GET':
         if (q.has('location')) return getBucketLocation;
         if (q.get('list-type') === '2') return listObjects(2);
-        if (q.has('uploads') || q.has('acl') || q.has('cors') || q.has('versioning') || q.has('policy') || q.has('tagging') || q.has('lifecycle')) break;
+        if (q.has('uploads')) return listMultipartUploads;
+        if (q.has('acl')) return getBucketAcl;
+        if (q.has('cors')) return getBucketCors;
+        if (q.has('versioning') || q.has('policy') || q.has('tagging') || q.has('lifecycle')) break;
         return listObjects(1);
       case 'HEAD':
         return headBucket;
       case 'PUT':
+        if (q.has('acl')) return putBucketAcl;
+        if (q.has('cors')) return putBucketCors;
         if (q.size > 0) break;
         return createBucket;
       case 'DELETE':
+        if (q.has('cors')) return deleteBucketCors;
         if (q.size > 0) break;
         return deleteBucket;
       case 'POST':
@@ -88,13 +106,23 @@ function route(req: S3Request): Command {
     switch (method) {
       case 'GET':
       case 'HEAD':
+        if (q.has('uploadId') && method === 'GET') return listParts;
+        if (q.has('acl') && method === 'GET') return getObjectAcl;
+        if (q.has('attributes') && method === 'GET') return getObjectAttributes;
         if (q.has('uploadId') || q.has('acl') || q.has('tagging') || q.has('attributes')) break;
         return getObject;
       case 'PUT':
-        if (q.has('uploadId') || q.has('acl') || q.has('tagging')) break;
+        if (q.has('uploadId')) return req.headers['x-amz-copy-source'] !== undefined ? uploadPartCopy : uploadPart;
+        if (q.has('acl')) return putObjectAcl;
+        if (q.has('tagging')) break;
         return req.headers['x-amz-copy-source'] !== undefined ? copyObject : putObject;
+      case 'POST':
+        if (q.has('uploads')) return createMultipartUpload;
+        if (q.has('uploadId')) return completeMultipartUpload;
+        break;
       case 'DELETE':
-        if (q.has('uploadId') || q.has('tagging')) break;
+        if (q.has('uploadId')) return abortMultipartUpload;
+        if (q.has('tagging')) break;
         return deleteObject;
     }
   }
@@ -103,10 +131,10 @@ function route(req: S3Request): Command {
   };
 }
 
-export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: TempAuth): (input: S3HttpRequest) => Promise<S3Response> {
+export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: TempAuth, credentials?: CredentialLookup): (input: S3HttpRequest) => Promise<S3Response> {
   const ctx: S3Context = { config, swift: swiftApi, auth: tempauth };
 
-  function parse(input: S3HttpRequest): S3Request {
+  async function parse(input: S3HttpRequest): Promise<S3Request> {
     const { rawPath, rawQuery } = splitTarget(input.url);
     let path: string;
     try {
@@ -116,8 +144,9 @@ export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: Te
       throw err;
     }
     const queryPairs = parseQueryPairs(rawQuery);
-    const auth = authenticate(config.users, tempauth, { method: input.method, path, query: queryPairs, headers: input.headers });
     let bucket = virtualHostBucket(input.headers.host, config.s3_domain);
+    const signed = { method: input.method, path, query: queryPairs, headers: input.headers, rawPath, ...(bucket !== undefined ? { virtualBucket: bucket } : {}) };
+    const auth = await authenticate(config.users, tempauth, signed, Date.now(), credentials);
     let key: string | undefined;
     if (bucket !== undefined) {
       key = path.slice(1);
@@ -157,11 +186,28 @@ export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: Te
     };
   }
 
+  /** The bucket a request addresses, read without authenticating it (preflights are unsigned). */
+  function unsignedBucket(input: S3HttpRequest): string | undefined {
+    const hosted = virtualHostBucket(input.headers.host, config.s3_domain);
+    if (hosted !== undefined) return hosted;
+    try {
+      const first = decodePath(splitTarget(input.url).rawPath).slice(1).split('/')[0];
+      return first ? first : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   return async function handleS3(input: S3HttpRequest): Promise<S3Response> {
     let res: S3Response;
     try {
-      const req = parse(input);
-      res = await route(req)(ctx, req);
+      if (input.method === 'OPTIONS') {
+        res = await preflight(ctx, { bucket: unsignedBucket(input), headers: input.headers, transId: input.transId, log: input.log, hostUrl: input.hostUrl });
+      } else {
+        const req = await parse(input);
+        res = await route(req)(ctx, req);
+        if (req.headers.origin !== undefined) Object.assign(res.headers, await actualRequestHeaders(ctx, req));
+      }
     } catch (caught) {
       let err: S3Error;
       if (caught instanceof S3Error) err = caught;

@@ -34,8 +34,9 @@ export interface S3Request {
   identity: Identity;
   /** The Swift account of the caller: AUTH_<account>. */
   account: string;
-  claim: SignedRequestClaim;
-  signingKey: Buffer;
+  /** Null for Signature V2 requests. */
+  claim: SignedRequestClaim | null;
+  signingKey: Buffer | null;
   transId: string;
   log: FastifyBaseLogger;
   hostUrl: string;

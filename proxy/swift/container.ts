@@ -24,6 +24,8 @@ const isSuccess = (status: number) => status >= 200 && status < 300;
 /** Metadata, ACL changes (validated) and their removals, as sent to container servers. */
 function containerUpdates(req: SwiftRequest): Record<string, string> {
   const updates = metadataUpdates(req.headers, 'container');
+  // System metadata comes only from the proxy's own layers (the S3 API's CORS rules): clients' is stripped at the door.
+  for (const [name, value] of Object.entries(req.headers)) if (name.startsWith('x-container-sysmeta-')) updates[name] = value;
   for (const name of ACL_HEADERS) {
     const value = req.headers[name];
     if (value !== undefined) updates[name] = cleanAcl(name, value);

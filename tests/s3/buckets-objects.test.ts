@@ -231,6 +231,24 @@ describe('objects', () => {
     assert.equal(await errorCode(s3.send(new CopyObjectCommand({ Bucket: 'objs', Key: 'x', CopySource: 'objs/none' }))), 'NoSuchKey');
   });
 
+  test('conditional CopyObject: x-amz-copy-source-if-* refuse with PreconditionFailed and copy nothing', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'objs', Key: 'cond-src', Body: 'conditional' }));
+    const etag = `"${md5('conditional')}"`;
+    await s3.send(new CopyObjectCommand({ Bucket: 'objs', Key: 'cond-ok', CopySource: 'objs/cond-src', CopySourceIfMatch: etag }));
+    const copied = await s3.send(new GetObjectCommand({ Bucket: 'objs', Key: 'cond-ok' }));
+    assert.equal(await copied.Body!.transformToString(), 'conditional');
+    const refused = [
+      { CopySourceIfMatch: '"0123456789abcdef0123456789abcdef"' },
+      { CopySourceIfNoneMatch: etag },
+      { CopySourceIfModifiedSince: new Date(Date.now() + 3600_000) },
+      { CopySourceIfUnmodifiedSince: new Date(Date.now() - 3600_000) },
+    ];
+    for (const condition of refused) {
+      assert.equal(await errorCode(s3.send(new CopyObjectCommand({ Bucket: 'objs', Key: 'cond-no', CopySource: 'objs/cond-src', ...condition }))), 'PreconditionFailed');
+    }
+    assert.equal(await errorCode(s3.send(new HeadObjectCommand({ Bucket: 'objs', Key: 'cond-no' }))), 'NotFound');
+  });
+
   test('DeleteObjects, verbose and quiet; MalformedXML', async () => {
     for (const key of ['d1', 'd2', 'd3']) await s3.send(new PutObjectCommand({ Bucket: 'objs', Key: key, Body: key }));
     const verbose = await s3.send(new DeleteObjectsCommand({ Bucket: 'objs', Delete: { Objects: [{ Key: 'd1' }, { Key: 'never' }] } }));

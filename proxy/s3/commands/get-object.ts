@@ -4,17 +4,55 @@
 import { requireBucket } from '../buckets.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { s3ObjectHeaders } from '../objects.js';
-import { drainBody, swift, type Command } from '../request.js';
+import { partNumberOf } from '../multipart.js';
+import { drainBody, isSuccess, responseText, swift, type Command, type S3Context, type S3Request } from '../request.js';
 
 const PASSED_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 const OVERRIDES = ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'];
 
+/**
+ * GET/HEAD with partNumber: the byte range of that part of a multipart object (from its
+ * manifest), and how many parts it has. A simple object is one part: the whole of it.
+ */
+async function partRange(ctx: S3Context, req: S3Request): Promise<{ range?: string; count: number }> {
+  const number = partNumberOf(req);
+  const res = await swift(ctx, req, { method: 'GET', container: req.bucket!, object: req.key!, query: { 'multipart-manifest': 'get' } });
+  if (res.status === 404) {
+    drainBody(res);
+    await requireBucket(ctx, req);
+    throw new S3Error('NoSuchKey', undefined, { Key: req.key! });
+  }
+  if (!isSuccess(res.status)) {
+    drainBody(res);
+    throw fromSwiftStatus(res.status, { bucket: req.bucket!, key: req.key! });
+  }
+  if ((res.headers['x-static-large-object'] ?? '').toLowerCase() !== 'true') {
+    drainBody(res);
+    if (number !== 1) throw new S3Error('InvalidPartNumber');
+    return { count: 1 };
+  }
+  const entries = JSON.parse(await responseText(res)) as Array<{ bytes: number; range?: string }>;
+  if (number > entries.length) throw new S3Error('InvalidPartNumber');
+  const sizes = entries.map((e) => {
+    const m = e.range ? /^(\d+)-(\d+)$/.exec(e.range) : null;
+    return m ? Number(m[2]) - Number(m[1]) + 1 : e.bytes;
+  });
+  const first = sizes.slice(0, number - 1).reduce((a, b) => a + b, 0);
+  const size = sizes[number - 1]!;
+  // An empty last part has no byte range to ask for; the whole (empty) remainder is it.
+  return size > 0 ? { range: `bytes=${first}-${first + size - 1}`, count: entries.length } : { count: entries.length };
+}
+
 export const getObject: Command = async (ctx, req) => {
   const bucket = req.bucket!;
   const key = req.key!;
-  if (req.query.has('partNumber')) throw new S3Error('NotImplemented', 'GET by partNumber is not supported.');
   const headers: Record<string, string> = {};
   for (const name of PASSED_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name]!;
+  const part = req.query.has('partNumber') ? await partRange(ctx, req) : undefined;
+  if (part) {
+    if (headers.range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+    if (part.range) headers.range = part.range;
+  }
   const res = await swift(ctx, req, { method: req.method, container: bucket, object: key, headers });
   if (res.status === 404) {
     drainBody(res);
@@ -30,6 +68,7 @@ export const getObject: Command = async (ctx, req) => {
   if (res.status === 416) throw new S3Error('InvalidRange', undefined, { RangeRequested: req.headers.range ?? '' });
   if (res.status < 200 || res.status >= 300) throw fromSwiftStatus(res.status, { bucket, key });
   const out = s3ObjectHeaders(res.headers);
+  if (part) out['x-amz-mp-parts-count'] = String(part.count);
   for (const name of OVERRIDES) {
     const value = req.query.get(`response-${name}`);
     if (value !== undefined) out[name] = value;

@@ -4,7 +4,7 @@
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { objectWriteHeaders, quoteEtag } from '../objects.js';
 import { decodePayload } from '../payload.js';
-import { isSuccess, swift, type Command, type S3Request } from '../request.js';
+import { isSuccess, swift, type Command, type S3Context, type S3Request, type S3Response } from '../request.js';
 
 /** Content-MD5 (base64 of 16 bytes) as the hex ETag Swift checks the body against. */
 export function contentMd5Etag(req: S3Request): string | undefined {
@@ -24,28 +24,36 @@ export function writeConditions(req: S3Request): Record<string, string> {
   return { 'if-none-match': '*' };
 }
 
-export const putObject: Command = async (ctx, req) => {
-  const bucket = req.bucket!;
-  const key = req.key!;
-  const headers = { ...objectWriteHeaders(req.headers), ...writeConditions(req) };
+/**
+ * Streams the request's body (through the payload checks) into a Swift object PUT. Returns
+ * the Swift answer and the verified x-amz-checksum-* values; a failed payload check throws.
+ */
+export async function putBody(
+  ctx: S3Context,
+  req: S3Request,
+  container: string,
+  object: string,
+  headers: Record<string, string>,
+): Promise<{ res: S3Response; checksums: Record<string, string> }> {
   const md5 = contentMd5Etag(req);
   if (md5) headers.etag = md5;
   const payload = req.body ? decodePayload(req.body, req.headers, req) : null;
   if (payload?.length !== undefined) headers['content-length'] = String(payload.length);
   else if (payload) headers['transfer-encoding'] = 'chunked';
   else headers['content-length'] = '0';
-  const res = await swift(ctx, req, {
-    method: 'PUT',
-    container: bucket,
-    object: key,
-    headers,
-    body: payload?.body ?? null,
-    continueBody: req.continueBody,
-  });
+  const res = await swift(ctx, req, { method: 'PUT', container, object, headers, body: payload?.body ?? null, continueBody: req.continueBody });
   const failure = payload?.failure();
   if (failure) throw failure;
+  return { res, checksums: payload?.checksums() ?? {} };
+}
+
+export const putObject: Command = async (ctx, req) => {
+  const bucket = req.bucket!;
+  const key = req.key!;
+  const headers = { ...objectWriteHeaders(req.headers), ...writeConditions(req) };
+  const { res, checksums } = await putBody(ctx, req, bucket, key, headers);
   if (res.status === 404) throw fromSwiftStatus(404, { bucket });
   if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
   if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key }, typeof res.body === 'string' ? res.body : undefined);
-  return { status: 200, headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...(payload?.checksums() ?? {}) } };
+  return { status: 200, headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...checksums } };
 };

@@ -1,0 +1,92 @@
+// The identity service's settings: the `identity` section of the cluster config file,
+// STOWAGE_IDENTITY_* environment overrides (env beats file) and command-line flags (beat
+// both). Keys keep the file's snake_case names.
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../common/config.js';
+
+export interface IdentitySettings {
+  bind_ip: string;
+  bind_port: number;
+  log_level: string;
+  /** Where the LevelDB database and the token signing key live (default: <config dir>/identity). */
+  data_dir: string;
+  /** The URL clients reach this service at (default http://<bind_ip>:<port>); the catalog's identity endpoint is <public_url>/v3. */
+  public_url: string;
+  /** Bootstrap passwords: `admin` of project `admin`, and the service users of project `service`. */
+  admin_password: string;
+  service_password: string;
+  /** Where the bootstrap registers the object store and the image service in the catalog. */
+  object_store_url: string;
+  image_url: string;
+  region: string;
+  token_life_s: number;
+  /** Failed password authentications tolerated per user and per source address within the window. */
+  max_failed_auth_per_user: number;
+  max_failed_auth_per_source: number;
+  failed_auth_window_s: number;
+  /** scrypt cost (N) for new password hashes; a power of two. */
+  scrypt_cost: number;
+}
+
+export const DEFAULT_IDENTITY_SETTINGS: Readonly<IdentitySettings> = {
+  bind_ip: '127.0.0.1',
+  bind_port: 5000,
+  log_level: 'info',
+  data_dir: '',
+  public_url: '',
+  admin_password: '',
+  service_password: '',
+  object_store_url: 'http://127.0.0.1:8080/v1/AUTH_%(project_id)s',
+  image_url: 'http://127.0.0.1:9292',
+  region: 'RegionOne',
+  token_life_s: 3600,
+  max_failed_auth_per_user: 5,
+  max_failed_auth_per_source: 30,
+  failed_auth_window_s: 60,
+  scrypt_cost: 16384,
+};
+
+export interface IdentityFlags {
+  bindIp?: string;
+  port?: number;
+  configPath?: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function coerce(key: keyof IdentitySettings, value: unknown, source: string): string | number {
+  if (typeof DEFAULT_IDENTITY_SETTINGS[key] === 'string') {
+    if (typeof value !== 'string') throw new ConfigError(`${source}: ${key} must be a string`);
+    return value;
+  }
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  const min = key === 'bind_port' ? 0 : 1;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
+    throw new ConfigError(`${source}: ${key} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function loadIdentityConfig(file: Record<string, unknown>, flags: IdentityFlags = {}, env: NodeJS.ProcessEnv = process.env): IdentitySettings {
+  const section = file.identity === undefined ? {} : file.identity;
+  if (!isRecord(section)) throw new ConfigError('the "identity" section must be an object');
+  const settings: Record<string, string | number> = { ...DEFAULT_IDENTITY_SETTINGS };
+  for (const key of Object.keys(section)) {
+    if (!(key in DEFAULT_IDENTITY_SETTINGS)) throw new ConfigError(`identity: unknown key "${key}"`);
+  }
+  for (const key of Object.keys(DEFAULT_IDENTITY_SETTINGS) as (keyof IdentitySettings)[]) {
+    if (section[key] !== undefined) settings[key] = coerce(key, section[key], 'identity');
+    const envName = `STOWAGE_IDENTITY_${key.toUpperCase()}`;
+    if (env[envName] !== undefined) settings[key] = coerce(key, env[envName], envName);
+  }
+  if (flags.bindIp !== undefined) settings.bind_ip = flags.bindIp;
+  if (flags.port !== undefined) settings.bind_port = coerce('bind_port', flags.port, '--port');
+  const config = settings as unknown as IdentitySettings;
+  if (config.data_dir === '') {
+    const base = flags.configPath ? dirname(resolve(flags.configPath)) : (env.STOWAGE_DATA ?? './data');
+    config.data_dir = join(base, 'identity');
+  }
+  config.data_dir = resolve(config.data_dir);
+  if ((config.scrypt_cost & (config.scrypt_cost - 1)) !== 0) throw new ConfigError('identity: scrypt_cost must be a power of two');
+  return config;
+}
