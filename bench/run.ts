@@ -8,6 +8,7 @@
 //   --swift-url URL     use an already running Swift endpoint instead of the reference cluster
 //   --swift-data DIR    that endpoint's data directory (for the disk measurement)
 //   --no-stowage / --no-swift   skip one side
+//   --no-s3             skip the run of Stowage's S3 API (SigV4), compared with its Swift API
 //   --keep-swift        leave the reference cluster running afterwards
 //   --json FILE         write both results as JSON
 // Every other option (--concurrency, --small-count, --large-size, ...) goes to both runs.
@@ -33,6 +34,8 @@ const EXIT_UNREACHABLE_OR_AUTH = 2;
 const TARGET_SMALL_RATIO = 3;
 const TARGET_DISK_PERCENT = 80;
 const TARGET_PROXY_RSS_MB = 200;
+/** Stowage's S3 small-object rates within 10% of its Swift API's. */
+const TARGET_S3_RATIO = 0.9;
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
@@ -44,6 +47,7 @@ interface RunArgs {
   stowage: boolean;
   swift: boolean;
   keepSwift: boolean;
+  s3: boolean;
   jsonPath: string | undefined;
   forwarded: string[];
 }
@@ -57,6 +61,7 @@ function parseArgs(argv: string[]): RunArgs {
     stowage: true,
     swift: true,
     keepSwift: false,
+    s3: true,
     jsonPath: undefined,
     forwarded: [],
   };
@@ -75,9 +80,10 @@ function parseArgs(argv: string[]): RunArgs {
       case '--no-stowage': args.stowage = false; break;
       case '--no-swift': args.swift = false; break;
       case '--keep-swift': args.keepSwift = true; break;
+      case '--no-s3': args.s3 = false; break;
       case '--json': args.jsonPath = value(); break;
       case '--help': case '-h': throw new Error('');
-      case '--auth-url': case '--rss-pattern': case '--data-dir': case '--label':
+      case '--auth-url': case '--rss-pattern': case '--data-dir': case '--label': case '--api':
         throw new Error(`${flag} is set per cluster by bench/run.ts; use node dist/bench/swift-api.js for one endpoint`);
       default:
         if (!flag.startsWith('--')) throw new Error(`unexpected argument: ${argv[i]}`);
@@ -191,6 +197,29 @@ function table(st: Side, sw: Side): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
 }
 
+/** Stowage's S3 API against its Swift API: the same figures, the ratio, and the 10% target for small objects. */
+function apiTable(s3: Side, sw: Side): string {
+  const rows: string[][] = [['', 'S3 API', 'Swift API', 'S3/Swift', 'target']];
+  const row = (label: string, a: number | undefined, b: number | undefined, digits: number, target = '') => {
+    const r = ratioOf(a, b);
+    rows.push([label, num(a, digits), num(b, digits), r === undefined ? 'n/a' : `${r.toFixed(2)}x`, target]);
+  };
+  for (const op of ['PUT', 'GET', 'HEAD', 'DELETE']) {
+    const a = phaseOf(s3, `small ${op}`);
+    const b = phaseOf(sw, `small ${op}`);
+    const r = ratioOf(a?.opsPerS, b?.opsPerS);
+    row(`small ${op} ops/s`, a?.opsPerS, b?.opsPerS, 1, `>= ${TARGET_S3_RATIO}x Swift API: ${verdict(r === undefined ? undefined : r >= TARGET_S3_RATIO)}`);
+    row(`small ${op} p50 ms`, a?.p50Ms, b?.p50Ms, 2);
+    row(`small ${op} p99 ms`, a?.p99Ms, b?.p99Ms, 2);
+  }
+  const errors = (s: Side) => s.result?.phases.reduce((n, p) => n + p.errors, 0);
+  rows.push(['errors (all phases)', String(errors(s3) ?? 'n/a'), String(errors(sw) ?? 'n/a'), '', '']);
+  row('large PUT MB/s', phaseOf(s3, 'large PUT')?.mbPerS, phaseOf(sw, 'large PUT')?.mbPerS, 1);
+  row('large GET MB/s', phaseOf(s3, 'large GET')?.mbPerS, phaseOf(sw, 'large GET')?.mbPerS, 1);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
+}
+
 function processList(s: Side): string[] {
   if (!s.result) return [`  ${s.name}: ${s.missing ?? 'not run'}`];
   const lines = [`  ${s.name} (${s.result.processes.length} processes):`];
@@ -207,7 +236,7 @@ async function main(): Promise<void> {
     const message = (err as Error).message;
     if (message) log(message);
     log('usage: npm run bench -- [--stowage-url URL] [--stowage-data DIR] [--swift-url URL] [--swift-data DIR]');
-    log('                          [--no-stowage] [--no-swift] [--keep-swift] [--json FILE] [load generator options]');
+    log('                          [--no-stowage] [--no-swift] [--no-s3] [--keep-swift] [--json FILE] [load generator options]');
     log('load generator options: node dist/bench/swift-api.js --help; figures explained in docs/benchmarks.md');
     process.exit(message ? 1 : 0);
   }
@@ -230,6 +259,12 @@ async function main(): Promise<void> {
     if (!stowage.result && stowage.missing?.startsWith('not reachable')) {
       log(`Stowage is ${stowage.missing}. Start it in another terminal with \`npm start\` (data in ./data), then rerun.`);
     }
+  }
+
+  // The same load through Stowage's S3 API on the same cluster, right after its Swift run.
+  let stowageS3: Side = { name: 'Stowage S3', result: undefined, missing: args.stowage ? 'skipped (--no-s3)' : 'skipped (--no-stowage)' };
+  if (args.stowage && args.s3 && stowage.result && !interrupted) {
+    stowageS3 = await bench('Stowage S3', args.stowageUrl, args.stowageData, [`${args.stowageData}/`], ['--api', 's3', ...args.forwarded]);
   }
 
   let swift: Side = { name: 'Swift 2.30', result: undefined, missing: 'skipped (--no-swift)' };
@@ -276,9 +311,15 @@ async function main(): Promise<void> {
   console.log('');
   console.log('peak RSS (VmHWM) per process:');
   for (const line of [...processList(stowage), ...processList(swift)]) console.log(line);
-  const warnings = [stowage, swift].flatMap((s) => (s.result?.warnings ?? []).map((w) => `${s.name}: ${w}`));
+  if (args.stowage && args.s3) {
+    console.log('');
+    console.log("=== Stowage's S3 API (SigV4) vs its Swift API, same cluster, same run ===");
+    if (!stowageS3.result) console.log(`${stowageS3.name}: no figures: ${stowageS3.missing}`);
+    console.log(apiTable(stowageS3, stowage));
+  }
+  const warnings = [stowage, stowageS3, swift].flatMap((s) => (s.result?.warnings ?? []).map((w) => `${s.name}: ${w}`));
   for (const w of warnings) console.log(`WARNING: ${w}`);
-  if (args.jsonPath) writeFileSync(args.jsonPath, `${JSON.stringify({ stowage: stowage.result, swift: swift.result }, null, 2)}\n`);
+  if (args.jsonPath) writeFileSync(args.jsonPath, `${JSON.stringify({ stowage: stowage.result, stowageS3: stowageS3.result, swift: swift.result }, null, 2)}\n`);
   process.exit(interrupted ? 130 : stowage.result || swift.result ? 0 : 1);
 }
 

@@ -1,4 +1,5 @@
-// node dist/bench/swift-api.js — a load generator for any Swift API endpoint on this machine.
+// node dist/bench/swift-api.js — a load generator for any Swift API endpoint on this machine
+// (with --api s3, the object phases go through the same proxy's S3 API, SigV4-signed).
 // Authenticates with tempauth, creates a container, then: small objects PUT, GET, HEAD,
 // DELETE (ops/s, p50/p99 latency, errors); large objects streamed PUT and GET (MB/s, MD5
 // checked); the disk's 3-copy fsync rate; the peak RSS of the cluster's processes. Removes its
@@ -12,6 +13,7 @@ import { USAGE, UsageError, parseOptions } from './swift-api/options.js';
 import type { BenchOptions } from './swift-api/options.js';
 import type { PhaseResult } from './swift-api/phase.js';
 import { formatReport } from './swift-api/report.js';
+import { S3ObjectClient } from './swift-api/s3-client.js';
 import type { BenchResult } from './swift-api/report.js';
 import { clusterProcesses, measureDisk } from './swift-api/system.js';
 import type { DiskResult } from './swift-api/system.js';
@@ -49,16 +51,20 @@ async function run(opts: BenchOptions): Promise<number> {
   log(`[${opts.label}] authenticated as ${opts.user}; storage URL ${auth.storageUrl.href}; container ${opts.container}`);
   const connections = Math.max(opts.concurrency, opts.largeConcurrency);
   const client = new SwiftClient(auth, connections, opts.requestTimeoutMs, runAbort.signal);
+  // The container is made and removed through Swift; the measured phases use the chosen API.
+  const objects = opts.api === 's3' ? new S3ObjectClient(auth, opts.user, opts.key, connections, opts.requestTimeoutMs, runAbort.signal) : client;
   const ctx = { client, opts, signal: runAbort.signal };
+  const objectCtx = { ...ctx, client: objects };
   const warnings: string[] = [];
   const phases: PhaseResult[] = [];
 
   await createContainer(ctx);
   try {
-    if (opts.smallCount > 0) phases.push(...(await smallObjectPhases(ctx)));
-    if (opts.largeCount > 0 && !runAbort.signal.aborted) phases.push(...(await largeObjectPhases(ctx)));
+    if (opts.smallCount > 0) phases.push(...(await smallObjectPhases(objectCtx)));
+    if (opts.largeCount > 0 && !runAbort.signal.aborted) phases.push(...(await largeObjectPhases(objectCtx)));
   } finally {
     await client.close();
+    if (objects !== client) await objects.close();
     // A client of its own, free of the run's abort signal, so cleanup also runs after a timeout.
     const cleaner = new SwiftClient(auth, connections, opts.requestTimeoutMs, new AbortController().signal);
     const problem = await removeContainer(cleaner, opts, CLEANUP_MS);
@@ -88,6 +94,7 @@ async function run(opts: BenchOptions): Promise<number> {
 
   const result: BenchResult = {
     label: opts.label,
+    api: opts.api,
     authUrl: opts.authUrl,
     storageUrl: auth.storageUrl.href,
     container: opts.container,

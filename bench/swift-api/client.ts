@@ -116,8 +116,17 @@ export interface SwiftRequest {
   timeoutMs: number;
 }
 
+/** What the object phases send their requests through: the Swift API, or S3 (s3-client.ts). */
+export interface ObjectClient {
+  /** The status of a successful object PUT (Swift 201, S3 200). */
+  readonly putStatus: number;
+  request(req: SwiftRequest): Promise<Dispatcher.ResponseData>;
+  close(): Promise<void>;
+}
+
 /** One account's storage URL, reached over a keep-alive pool of `connections` sockets. */
-export class SwiftClient {
+export class SwiftClient implements ObjectClient {
+  readonly putStatus = 201;
   private readonly pool: Pool;
   private readonly basePath: string;
 

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface BenchOptions {
+  /** The API of the object phases: Swift, or S3 (SigV4) on the same proxy. */
+  api: 'swift' | 's3';
   authUrl: string;
   user: string;
   key: string;
@@ -46,6 +48,9 @@ export const USAGE = `Usage: node dist/bench/swift-api.js [options]
 
 Load generator for any Swift API endpoint on this machine (127.0.0.0/8 only).
 
+  --api swift|s3         API of the object phases: Swift, or S3 signed with SigV4
+                         (access key = user, secret = key; the bucket is made
+                         and removed through Swift)       default swift
   --auth-url URL         tempauth URL (env ST_AUTH)      default http://127.0.0.1:8080/auth/v1.0
   --user USER            (env ST_USER)                   default test:tester
   --key KEY              (env ST_KEY)                    default testing
@@ -71,7 +76,7 @@ SIZE accepts B, K/KB (1000), KiB (1024), M/MB, MiB, G/GB, GiB.`;
 export class UsageError extends Error {}
 
 const FLAGS = [
-  'auth-url', 'user', 'key', 'concurrency', 'small-count', 'small-size', 'large-count',
+  'api', 'auth-url', 'user', 'key', 'concurrency', 'small-count', 'small-size', 'large-count',
   'large-size', 'large-concurrency', 'container', 'rss-pattern', 'data-dir',
   'request-timeout', 'phase-timeout', 'run-timeout', 'json', 'label',
 ] as const;
@@ -146,7 +151,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const rssPatterns = rssFlag ? rssFlag.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean) : DEFAULT_RSS_PATTERNS;
   const authUrl = get('auth-url', 'http://127.0.0.1:8080/auth/v1.0', 'ST_AUTH');
 
+  const api = get('api', 'swift');
+  if (api !== 'swift' && api !== 's3') throw new UsageError(`--api: "${api}" must be swift or s3`);
+  if (api === 's3' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(container)) {
+    throw new UsageError(`--container: "${container}" is not a valid S3 bucket name`);
+  }
+
   return {
+    api,
     authUrl,
     user: get('user', 'test:tester', 'ST_USER'),
     key: get('key', 'testing', 'ST_KEY'),

@@ -5,6 +5,8 @@ import type { DiskResult, ProcessRss } from './system.js';
 
 export interface BenchResult {
   label: string;
+  /** Which API the object phases used (absent in results from before the S3 mode: swift). */
+  api?: 'swift' | 's3';
   authUrl: string;
   storageUrl: string;
   container: string;
@@ -46,7 +48,7 @@ export function percentOfDisk(phase: PhaseResult | undefined, disk: DiskResult |
 export function formatReport(r: BenchResult): string {
   const p = r.params;
   const lines = [
-    `Swift API benchmark: ${r.label}`,
+    `${r.api === 's3' ? 'S3 API (SigV4)' : 'Swift API'} benchmark: ${r.label}`,
     `  endpoint ${r.authUrl} -> ${r.storageUrl}, container ${r.container}`,
     `  ${p.smallCount} small objects of ${sizeText(p.smallSizeBytes)} with ${p.concurrency} in flight; ` +
       `${p.largeCount} large objects of ${sizeText(p.largeSizeBytes)}, ${p.largeConcurrency} at a time`,

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { FatalError, SwiftClient, describeError, header, objectPath } from './client.js';
+import { FatalError, SwiftClient, describeError, header, objectPath, type ObjectClient } from './client.js';
 import type { BenchOptions } from './options.js';
 import { UnexpectedResponse, runPhase } from './phase.js';
 import type { PhaseResult } from './phase.js';
@@ -19,7 +19,7 @@ const unquote = (etag: string | undefined) => etag?.replace(/^"|"$/g, '');
 const CLEANUP_LIST_LIMIT = 10_000;
 
 interface Context {
-  client: SwiftClient;
+  client: ObjectClient;
   opts: BenchOptions;
   signal: AbortSignal;
 }
@@ -75,8 +75,8 @@ export async function smallObjectPhases(ctx: Context): Promise<PhaseResult[]> {
       timeoutMs: t,
     });
     await res.body.dump();
-    if (res.statusCode !== 201) throw new UnexpectedResponse('PUT', res.statusCode);
-    if (unquote(header(res.headers, 'etag')) !== etag) throw new UnexpectedResponse('PUT', 201, 'ETag differs from the MD5 sent');
+    if (res.statusCode !== client.putStatus) throw new UnexpectedResponse('PUT', res.statusCode);
+    if (unquote(header(res.headers, 'etag')) !== etag) throw new UnexpectedResponse('PUT', res.statusCode, 'ETag differs from the MD5 sent');
   });
   if (signal.aborted) return results;
   await phase('small GET', stored, async (i) => {
@@ -135,8 +135,8 @@ export async function largeObjectPhases(ctx: Context): Promise<PhaseResult[]> {
       });
       await res.body.dump();
       const md5 = expected.get(i)!;
-      if (res.statusCode !== 201) throw new UnexpectedResponse('PUT', res.statusCode);
-      if (unquote(header(res.headers, 'etag')) !== md5) throw new UnexpectedResponse('PUT', 201, 'ETag differs from the MD5 sent');
+      if (res.statusCode !== client.putStatus) throw new UnexpectedResponse('PUT', res.statusCode);
+      if (unquote(header(res.headers, 'etag')) !== md5) throw new UnexpectedResponse('PUT', res.statusCode, 'ETag differs from the MD5 sent');
       md5s.set(i, md5);
       return size;
     },
