@@ -7,6 +7,9 @@ const OFFSET_HEX_DIGITS = 16;
 const MAX_TICKS = 9_999_999_999_99999; // "9999999999.99999", the widest normal form
 const TIMESTAMP_RE = /^(\d{1,10})(?:\.(\d{1,5})\d*)?(?:_([0-9a-fA-F]{1,16}))?$/;
 
+/** The last tick now() returned, so that it never returns one twice. */
+let lastNow = 0;
+
 export class InvalidTimestampError extends Error {
   readonly code = 'ERR_INVALID_TIMESTAMP';
 }
@@ -28,8 +31,17 @@ export class Timestamp {
     this.offset = offset;
   }
 
+  /**
+   * The current time to the tick, as Swift's time.time(): Date.now() gives milliseconds
+   * only, so the monotonic clock supplies the tenths and hundredths of the millisecond.
+   * Two writers of one object then rarely share a timestamp (with equal timestamps,
+   * replicas could keep different bodies), and this process never hands out one twice.
+   */
   static now(): Timestamp {
-    return new Timestamp(Math.floor(Date.now() * (TICKS_PER_SECOND / 1000)));
+    let ticks = Date.now() * (TICKS_PER_SECOND / 1000) + Math.floor((performance.now() * 100) % 100);
+    if (ticks <= lastNow) ticks = lastNow + 1;
+    lastNow = ticks;
+    return new Timestamp(ticks);
   }
 
   static fromSeconds(seconds: number, offset = 0): Timestamp {

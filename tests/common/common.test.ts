@@ -24,6 +24,12 @@ test('timestamps order by time, then offset', () => {
   assert.ok(Timestamp.now().isNewerThan(a));
 });
 
+test('now() is the wall clock to 10 µs and never repeats within a process', () => {
+  const stamps = Array.from({ length: 5000 }, () => Timestamp.now());
+  for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i]!.isNewerThan(stamps[i - 1]!), `stamp ${i} is newer`);
+  assert.ok(Math.abs(stamps[0]!.seconds - Date.now() / 1000) < 1, 'close to Date.now()');
+});
+
 test('bad timestamps are refused with a clear error', () => {
   for (const bad of ['', 'abc', '-1', '1700000000.1_xyz', '17000000000000.1']) {
     assert.throws(() => Timestamp.parse(bad), InvalidTimestampError, bad);
