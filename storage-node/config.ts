@@ -19,10 +19,22 @@ export interface StorageSettings {
   client_timeout_ms: number;
   /** How long SIGTERM waits for in-flight requests before aborting them. */
   shutdown_timeout_ms: number;
+  /** Seconds a tombstone (and a stale tmp/ file) is kept before it is reclaimed (Swift's reclaim_age). */
+  reclaim_age: number;
+  /** Seconds between passes of the background daemons the node runs (see docs/operations.md); 0 runs none. */
+  daemon_interval: number;
+  /** Objects pushed at once by one replicator pass. */
+  replication_concurrency: number;
+  /** How fast the auditor reads objects, in bytes per second. */
+  auditor_bytes_per_second: number;
 }
 
 export interface StorageConfig extends StorageSettings {
   hash: HashConfig;
+  /** The cluster config file read, if any (the daemons read the rings it names). */
+  config_path?: string;
+  /** Where the ring files are: the file's top-level ring_dir, else STOWAGE_RING_DIR; none without either. */
+  ring_dir?: string;
 }
 
 export const DEFAULT_SETTINGS: Readonly<StorageSettings> = {
@@ -35,6 +47,10 @@ export const DEFAULT_SETTINGS: Readonly<StorageSettings> = {
   update_timeout_ms: 2000,
   client_timeout_ms: 60_000,
   shutdown_timeout_ms: 10_000,
+  reclaim_age: 7 * 24 * 3600,
+  daemon_interval: 30,
+  replication_concurrency: 16,
+  auditor_bytes_per_second: 10 * 2 ** 20,
 };
 
 const FLAGS: Record<string, keyof StorageSettings> = {
@@ -48,6 +64,8 @@ const FLAGS: Record<string, keyof StorageSettings> = {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const PORT_KEYS = new Set<keyof StorageSettings>(['object_port', 'container_port', 'account_port']);
+/** Settings where 0 means "off". */
+const ZERO_OK_KEYS = new Set<keyof StorageSettings>(['daemon_interval']);
 
 const USAGE =
   'usage: storage-node [--config <cluster.json>] [--bind-ip <ip>] [--devices <dir>] ' +
@@ -70,7 +88,14 @@ export function loadStorageConfig(argv: string[], env = process.env): StorageCon
     if (value !== undefined) settings[key] = coerce(key, value);
   }
   const result = settings as unknown as StorageSettings;
-  return { ...result, devices: resolve(result.devices), hash: hashConfig(file, env) };
+  const ringDir = env.STOWAGE_RING_DIR ?? (typeof file.ring_dir === 'string' ? file.ring_dir : undefined);
+  return {
+    ...result,
+    devices: resolve(result.devices),
+    hash: hashConfig(file, env),
+    ...(flags.config === undefined ? {} : { config_path: resolve(flags.config) }),
+    ...(ringDir === undefined ? {} : { ring_dir: resolve(ringDir) }),
+  };
 }
 
 function parseFlags(argv: string[]): { config?: string; values: Partial<Record<keyof StorageSettings, string>> } {
@@ -99,7 +124,7 @@ function coerce(key: keyof StorageSettings, value: unknown): string | number {
   }
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   const max = PORT_KEYS.has(key) ? 65535 : 2 ** 31 - 1;
-  const min = PORT_KEYS.has(key) ? 0 : 1;
+  const min = PORT_KEYS.has(key) || ZERO_OK_KEYS.has(key) ? 0 : 1;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`storage.${key} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
   }

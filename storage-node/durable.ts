@@ -31,8 +31,16 @@ export async function mkdirDurably(dir: string): Promise<void> {
 
 /** Moves a fsynced temporary file to `target`, creating its directory, and fsyncs it. */
 export async function renameDurably(tmp: string, target: string): Promise<void> {
-  await mkdirDurably(dirname(target));
-  await rename(tmp, target);
+  for (let attempt = 1; ; attempt++) {
+    await mkdirDurably(dirname(target));
+    try {
+      await rename(tmp, target);
+      break;
+    } catch (err) {
+      // The replicator removes directories it finds empty; one may go between mkdir and rename.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
+  }
   await fsyncDir(dirname(target));
 }
 

@@ -4,6 +4,8 @@
 // (logs go to stderr), and exits 0 after a clean shutdown on SIGTERM or SIGINT.
 import { ConfigError } from '../common/config.js';
 import { loadStorageConfig } from './config.js';
+import pino from 'pino';
+import { startNodeDaemons } from '../replicator/node-daemons.js';
 import { startStorageNode } from './server.js';
 
 const fail = (message: string, code: number) => {
@@ -20,16 +22,21 @@ async function main(): Promise<void> {
     throw err;
   }
   const node = await startStorageNode(config);
+  // The replicator, auditor, updater... of this node (docs/operations.md), in this process.
+  const daemons = await startNodeDaemons(config, pino({ level: config.log_level, name: 'daemons' }, pino.destination(2)));
   process.stdout.write(`${JSON.stringify({ event: 'listening', ...node.urls })}\n`);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    node.close().then(
-      () => process.exit(0),
-      (err: unknown) => fail(`shutdown failed: ${String(err)}`, 1),
-    );
+    daemons
+      .stop(config.shutdown_timeout_ms)
+      .then(() => node.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => fail(`shutdown failed: ${String(err)}`, 1),
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

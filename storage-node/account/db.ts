@@ -6,9 +6,15 @@
 import { Timestamp } from '../../common/timestamp.js';
 import { BatchState, DatabaseBroker } from '../db/broker.js';
 import { clearedMetadata, mergeMetadata, validateMetadata, type DbMetadata } from '../db/metadata.js';
+import { applyReplication, isReplicationOp, mergeCommonInfo, newReplicaId, replicationRowNames, type ReplicationOp, type ReplicationRules } from '../db/replication.js';
+import { EMPTY_ROWS_HASH } from '../db/row-hash.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 
 export interface AccountInfo {
+  /** This replica's id (sync points of replication); absent in databases made before ids. */
+  id?: string;
+  /** The rows hash (db/row-hash.ts): equal on replicas holding the same rows. */
+  hash?: string;
   account: string;
   created_at: string;
   put_timestamp: string;
@@ -47,9 +53,11 @@ export type AccountOp =
   | { kind: 'put'; account: string; timestamp: Timestamp; metadata: Record<string, string> }
   | { kind: 'post'; timestamp: Timestamp; metadata: Record<string, string> }
   | { kind: 'delete'; timestamp: Timestamp }
-  | { kind: 'container'; account: string; report: ContainerReport; overrideDeleted: boolean };
+  | { kind: 'container'; account: string; report: ContainerReport; overrideDeleted: boolean }
+  | ReplicationOp<AccountInfo, ContainerRow>;
 
 export interface AccountResult {
+  /** Undefined only after a replication drop. */
   info: AccountInfo;
   /** PUT: the account is new or was deleted before. */
   created: boolean;
@@ -73,6 +81,8 @@ type State = BatchState<AccountInfo, ContainerRow>;
 function newAccount(account: string, timestamp: Timestamp, metadata: DbMetadata): AccountInfo {
   const t = timestamp.internal;
   return {
+    id: newReplicaId(),
+    hash: EMPTY_ROWS_HASH,
     account,
     created_at: Timestamp.now().internal,
     put_timestamp: t,
@@ -88,6 +98,11 @@ function newAccount(account: string, timestamp: Timestamp, metadata: DbMetadata)
 }
 
 function apply(state: State, op: AccountOp): AccountResult {
+  if (isReplicationOp<AccountInfo, ContainerRow>(op)) {
+    const before = state.info;
+    const info = applyReplication(state, op, REPLICATION_RULES)!;
+    return { info, created: before === undefined && info !== undefined };
+  }
   switch (op.kind) {
     case 'put':
       return putAccount(state, op);
@@ -167,6 +182,51 @@ function putContainerRow(state: State, op: Extract<AccountOp, { kind: 'container
 const newest = (stored: string | undefined, incoming: Timestamp) =>
   stored !== undefined && !incoming.isNewerThan(ts(stored)) ? stored : incoming.internal;
 
+/** How account databases replicate: timestamps and metadata newest-wins, DELETED status kept, rows as reports. */
+export const REPLICATION_RULES: ReplicationRules<AccountInfo, ContainerRow> = {
+  mergeInfo(local, remote) {
+    const merged = mergeCommonInfo(local, remote);
+    const deletedThere = remote.status === 'DELETED' && merged.delete_timestamp === remote.delete_timestamp;
+    if (deletedThere && local.status !== 'DELETED') {
+      return { ...merged, status: 'DELETED', status_changed_at: remote.status_changed_at, metadata: clearedMetadata(merged.metadata, ts(remote.delete_timestamp)) };
+    }
+    return merged;
+  },
+  emptyCopy(remote) {
+    return {
+      ...newAccount(remote.account, ts(remote.put_timestamp), remote.metadata),
+      created_at: remote.created_at,
+      delete_timestamp: remote.delete_timestamp,
+      status: remote.status,
+      status_changed_at: remote.status_changed_at,
+    };
+  },
+  mergeRow(state, name, row) {
+    putContainerRow(state, {
+      kind: 'container',
+      account: state.info!.account,
+      report: {
+        name,
+        putTimestamp: ts(row.put_timestamp),
+        deleteTimestamp: ts(row.delete_timestamp),
+        objectCount: row.object_count,
+        bytesUsed: row.bytes_used,
+        statsTimestamp: ts(row.stats_timestamp),
+      },
+      overrideDeleted: true,
+    });
+  },
+  deletedAt: (row) => (ts(row.delete_timestamp).isNewerThan(ts(row.put_timestamp)) ? ts(row.delete_timestamp) : ts(row.put_timestamp)),
+  isDeleted: (info) => info.status === 'DELETED' && info.container_count === 0,
+  totals: (info) => ({ count: info.container_count, bytes: info.bytes_used }),
+  rowBytes: (row) => row.bytes_used,
+};
+
 export type AccountBroker = DatabaseBroker<AccountInfo, ContainerRow, AccountOp, AccountResult>;
 
-export const accountBroker = (): AccountBroker => new DatabaseBroker(apply, (op) => (op.kind === 'container' ? op.report.name : undefined));
+const rowNames = (op: AccountOp): readonly string[] => {
+  if (op.kind === 'container') return [op.report.name];
+  return isReplicationOp(op) ? replicationRowNames(op) : [];
+};
+
+export const accountBroker = (): AccountBroker => new DatabaseBroker(apply, rowNames);

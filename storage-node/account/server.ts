@@ -11,7 +11,8 @@ import { badRequest } from '../errors.js';
 import { integerHeader, parseTimestampHeader, requireTimestamp, type BackendRequest, type BackendResponse, type ServerSpec } from '../http.js';
 import { isoformat, listingFormat, listingParams, listingResponse, listRows } from '../listing.js';
 import { checkMetadata, isSysMeta, isUserMeta, pickHeaders } from '../metadata.js';
-import { accountNotFound, DELETED_STATUS_HEADERS, isDeleted, type AccountBroker, type AccountInfo, type ContainerRow } from './db.js';
+import { handleReplicate, REPLICATE_HEADER } from '../db/replication-rpc.js';
+import { accountNotFound, DELETED_STATUS_HEADERS, isDeleted, REPLICATION_RULES, type AccountBroker, type AccountInfo, type ContainerRow } from './db.js';
 
 export interface AccountContext {
   devices: Devices;
@@ -57,6 +58,21 @@ async function putAccount(ctx: AccountContext, req: BackendRequest): Promise<Bac
 }
 
 async function postAccount(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
+  const replicate = req.headers[REPLICATE_HEADER];
+  if (replicate !== undefined) {
+    const ref = await locate(ctx, req);
+    const device = await ctx.devices.get(req.device);
+    // The replication verb (see db/replication-rpc.ts).
+    return handleReplicate<AccountInfo, ContainerRow>(req, replicate, {
+      store: ref.store,
+      ref,
+      readInfo: (r) => ctx.broker.readInfo(r),
+      write: async (r, op) => (await ctx.broker.write(r, op)).info,
+      rules: REPLICATION_RULES,
+      kind: 'accounts',
+      quarantineDir: device.quarantined,
+    });
+  }
   const timestamp = requireTimestamp(req);
   checkMetadata('account', req.headers);
   const ref = await locate(ctx, req);

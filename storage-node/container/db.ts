@@ -8,9 +8,15 @@ import { Timestamp } from '../../common/timestamp.js';
 import type { UpdateTarget } from '../async-pending.js';
 import { BatchState, DatabaseBroker } from '../db/broker.js';
 import { clearedMetadata, mergeMetadata, validateMetadata, type DbMetadata } from '../db/metadata.js';
+import { applyReplication, isReplicationOp, mergeCommonInfo, newReplicaId, replicationRowNames, type ReplicationOp, type ReplicationRules } from '../db/replication.js';
+import { EMPTY_ROWS_HASH } from '../db/row-hash.js';
 import { conflict, notFound } from '../errors.js';
 
 export interface ContainerInfo {
+  /** This replica's id (sync points of replication); absent in databases made before ids. */
+  id?: string;
+  /** The rows hash (db/row-hash.ts): equal on replicas holding the same rows. */
+  hash?: string;
   account: string;
   container: string;
   created_at: string;
@@ -54,7 +60,8 @@ export type ContainerOp =
   | { kind: 'post'; timestamp: Timestamp; metadata: Record<string, string>; updatePutTimestamp: boolean }
   | { kind: 'delete'; timestamp: Timestamp; accountTargets: UpdateTarget[] }
   /** `autocreate`: make the container if it is missing (system accounts, Swift's auto_create_account_prefix). */
-  | { kind: 'object'; update: ObjectUpdate; autocreate?: { account: string; container: string } };
+  | { kind: 'object'; update: ObjectUpdate; autocreate?: { account: string; container: string } }
+  | ReplicationOp<ContainerInfo, ObjectRow>;
 
 export interface ContainerResult {
   info: ContainerInfo;
@@ -75,6 +82,19 @@ export function isDeleted(info: Pick<ContainerInfo, 'object_count' | 'put_timest
 type State = BatchState<ContainerInfo, ObjectRow>;
 
 function apply(state: State, op: ContainerOp): ContainerResult {
+  if (isReplicationOp<ContainerInfo, ObjectRow>(op)) {
+    const before = state.info;
+    const info = applyReplication(state, op, REPLICATION_RULES)!;
+    // Merged rows change the counts the account shows; so may merged timestamps.
+    const accountChanged =
+      info !== undefined &&
+      (before === undefined ||
+        before.object_count !== info.object_count ||
+        before.bytes_used !== info.bytes_used ||
+        before.put_timestamp !== info.put_timestamp ||
+        before.delete_timestamp !== info.delete_timestamp);
+    return { info, created: before === undefined && info !== undefined, accountChanged };
+  }
   switch (op.kind) {
     case 'put':
       return putContainer(state, op);
@@ -98,6 +118,8 @@ function putContainer(state: State, op: Extract<ContainerOp, { kind: 'put' }>): 
   const targets = op.accountTargets.length > 0 ? op.accountTargets : (state.info?.account_targets ?? []);
   if (state.info === undefined) {
     const info: ContainerInfo = {
+      id: newReplicaId(),
+      hash: EMPTY_ROWS_HASH,
       account: op.account,
       container: op.container,
       created_at: Timestamp.now().internal,
@@ -217,8 +239,58 @@ export function splitSwiftBytes(contentType: string): { type: string; swiftBytes
 
 export type ContainerBroker = DatabaseBroker<ContainerInfo, ObjectRow, ContainerOp, ContainerResult>;
 
+/** How container databases replicate (Swift's ContainerBroker.merge_items and merge_timestamps). */
+export const REPLICATION_RULES: ReplicationRules<ContainerInfo, ObjectRow> = {
+  mergeInfo(local, remote) {
+    const merged = mergeCommonInfo(local, remote);
+    const statusChanged = merged.put_timestamp !== local.put_timestamp || merged.delete_timestamp !== local.delete_timestamp;
+    return {
+      ...merged,
+      status_changed_at: statusChanged ? remote.status_changed_at : local.status_changed_at,
+      account_targets: local.account_targets.length > 0 ? local.account_targets : (remote.account_targets ?? []),
+    };
+  },
+  emptyCopy(remote) {
+    return {
+      id: newReplicaId(),
+      hash: EMPTY_ROWS_HASH,
+      account: remote.account,
+      container: remote.container,
+      created_at: remote.created_at,
+      put_timestamp: remote.put_timestamp,
+      delete_timestamp: remote.delete_timestamp,
+      status_changed_at: remote.status_changed_at,
+      object_count: 0,
+      bytes_used: 0,
+      max_row: 0,
+      metadata: remote.metadata,
+      account_targets: remote.account_targets ?? [],
+    };
+  },
+  mergeRow(state, name, row) {
+    putObjectRow(state, {
+      name,
+      timestamp: ts(row.created_at),
+      ctypeTimestamp: ts(row.ctype_timestamp),
+      metaTimestamp: ts(row.meta_timestamp),
+      size: row.size,
+      contentType: row.content_type,
+      etag: row.etag,
+      deleted: row.deleted,
+    });
+  },
+  deletedAt: (row) => ts(row.created_at),
+  isDeleted,
+  totals: (info) => ({ count: info.object_count, bytes: info.bytes_used }),
+  rowBytes: (row) => row.size,
+};
+
 /** Object rows are not fsynced (as Swift's .pending), unless the update creates the container. */
 const mustSync = (op: ContainerOp) => op.kind !== 'object' || op.autocreate !== undefined;
 
-export const containerBroker = (): ContainerBroker =>
-  new DatabaseBroker(apply, (op) => (op.kind === 'object' ? op.update.name : undefined), mustSync);
+const rowNames = (op: ContainerOp): readonly string[] => {
+  if (op.kind === 'object') return [op.update.name];
+  return isReplicationOp(op) ? replicationRowNames(op) : [];
+};
+
+export const containerBroker = (): ContainerBroker => new DatabaseBroker(apply, rowNames, mustSync);

@@ -11,9 +11,10 @@ import { badRequest, notFound } from '../errors.js';
 import { integerHeader, parseTimestampHeader, requireTimestamp, type BackendRequest, type BackendResponse, type ServerSpec } from '../http.js';
 import { isoformat, listingFormat, listingParams, listingResponse, listRows } from '../listing.js';
 import { checkMetadata, isSysMeta, isUserMeta, pickHeaders, utf8FromWire } from '../metadata.js';
+import { handleReplicate, REPLICATE_HEADER } from '../db/replication-rpc.js';
 import { targetsFromHeaders, type UpdateStatuses } from '../updates.js';
 import type { AccountReporter } from './account-reporter.js';
-import { isDeleted, splitSwiftBytes, type ContainerBroker, type ContainerInfo, type ObjectRow, type ObjectUpdate } from './db.js';
+import { isDeleted, REPLICATION_RULES, splitSwiftBytes, type ContainerBroker, type ContainerInfo, type ObjectRow, type ObjectUpdate } from './db.js';
 
 export interface ContainerContext {
   devices: Devices;
@@ -76,6 +77,8 @@ async function putContainer(ctx: ContainerContext, req: BackendRequest): Promise
 }
 
 async function postContainer(ctx: ContainerContext, req: BackendRequest): Promise<BackendResponse> {
+  const replicate = req.headers[REPLICATE_HEADER];
+  if (replicate !== undefined) return replicateContainer(ctx, req, replicate);
   const timestamp = requireTimestamp(req);
   checkMetadata('container', req.headers);
   const { device, ref } = await locate(ctx, req);
@@ -97,6 +100,24 @@ async function deleteContainer(ctx: ContainerContext, req: BackendRequest): Prom
   if (accountTargets.length > 0) refuseWhenNoAccount(await ctx.reporter.report(device, ref));
   if (!result.created) throw notFound();
   return { status: 204 };
+}
+
+/** The replication verb (see db/replication-rpc.ts); merged rows are reported to the account like any others. */
+async function replicateContainer(ctx: ContainerContext, req: BackendRequest, op: string): Promise<BackendResponse> {
+  const { device, ref } = await locate(ctx, req);
+  return handleReplicate<ContainerInfo, ObjectRow>(req, op, {
+    store: ref.store,
+    ref,
+    readInfo: (r) => ctx.broker.readInfo(r),
+    write: async (r, replicationOp) => {
+      const result = await ctx.broker.write(r, replicationOp);
+      if (result.accountChanged) ctx.reporter.reportLater(device, r);
+      return result.info;
+    },
+    rules: REPLICATION_RULES,
+    kind: 'containers',
+    quarantineDir: device.quarantined,
+  });
 }
 
 /** Swift: when every account server answered 404, the container request is a 404 too. */

@@ -5,7 +5,8 @@
 // own; listing-row updates need not (see `mustSync`).
 import type { KvStore } from '../devices.js';
 import { HttpError } from '../errors.js';
-import { databasePrefix, infoKey, rowKey, sequenceKey, type RowState } from './keys.js';
+import { databasePrefix, databaseRange, infoKey, rowKey, sequenceKey, syncPointKey, type RowState, type SyncDirection } from './keys.js';
+import { toggleRow } from './row-hash.js';
 import { WriteQueue } from './write-queue.js';
 
 /** One database inside a device's LevelDB. */
@@ -26,6 +27,14 @@ export function databaseRef(store: KvStore, partition: string, hash: string): Db
 export interface BaseInfo {
   /** The sequence number of the newest row. */
   max_row: number;
+  /** This replica's identity for sync points (Swift's database id); new when a database is created. */
+  id?: string;
+  created_at: string;
+  put_timestamp: string;
+  delete_timestamp: string;
+  metadata: Record<string, [string, string]>;
+  /** The rows hash (row-hash.ts); absent in databases made before it existed (then unknown). */
+  hash?: string;
 }
 
 export interface BaseRow {
@@ -40,6 +49,8 @@ type BatchOp = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key
 export class BatchState<Info extends BaseInfo, Row extends BaseRow> {
   readonly ops: BatchOp[] = [];
   infoChanged = false;
+  /** The whole database was removed before `ops` (a handoff pushed away, a reclaimed database). */
+  dropped = false;
 
   constructor(
     public info: Info | undefined,
@@ -66,11 +77,37 @@ export class BatchState<Info extends BaseInfo, Row extends BaseRow> {
       this.ops.push({ type: 'del', key: sequenceKey(this.prefix, old.row) });
     }
     const row = { ...fields, row: info.max_row + 1 } as Row;
-    this.setInfo({ ...info, max_row: row.row });
+    const hash = toggleRow(old === undefined ? info.hash : toggleRow(info.hash, name, old), name, row);
+    this.setInfo({ ...info, max_row: row.row, ...(hash === undefined ? {} : { hash }) });
     this.ops.push({ type: 'put', key: rowKey(this.prefix, stateOf(row), name), value: row });
     this.ops.push({ type: 'put', key: sequenceKey(this.prefix, row.row), value: { name, deleted: row.deleted } });
     this.rows.set(name, row);
     return row;
+  }
+
+  /** Removes the row `name` altogether (a deleted row older than reclaim_age). */
+  removeRow(name: string): void {
+    const old = this.rows.get(name);
+    if (old === undefined) return;
+    this.ops.push({ type: 'del', key: rowKey(this.prefix, stateOf(old), name) });
+    this.ops.push({ type: 'del', key: sequenceKey(this.prefix, old.row) });
+    this.rows.set(name, undefined);
+    const info = this.info;
+    const hash = toggleRow(info?.hash, name, old);
+    if (info !== undefined && hash !== undefined) this.setInfo({ ...info, hash });
+  }
+
+  setSyncPoint(direction: SyncDirection, id: string, point: number): void {
+    this.ops.push({ type: 'put', key: syncPointKey(this.prefix, direction, id), value: point });
+  }
+
+  /** Removes every key of the database; later operations of the batch start from nothing. */
+  drop(): void {
+    this.ops.length = 0;
+    this.info = undefined;
+    this.infoChanged = false;
+    this.dropped = true;
+    for (const name of this.rows.keys()) this.rows.set(name, undefined);
   }
 }
 
@@ -90,7 +127,7 @@ export class DatabaseBroker<Info extends BaseInfo, Row extends BaseRow, Op, Resu
   constructor(
     private readonly apply: ApplyOp<Info, Row, Op, Result>,
     /** The row an operation touches, if any, so the batch can read them all at once. */
-    private readonly rowNameOf: (op: Op) => string | undefined,
+    private readonly rowNamesOf: (op: Op) => readonly string[],
     /**
      * Whether the batch holding `op` is fsynced before it is answered. Swift appends
      * object rows to a container's .pending file without fsync: the object's own data
@@ -113,7 +150,7 @@ export class DatabaseBroker<Info extends BaseInfo, Row extends BaseRow, Op, Resu
 
   private async commit(jobs: Array<Job<Op>>): Promise<Array<Result | Error>> {
     const { store, prefix } = jobs[0]!.ref;
-    const names = [...new Set(jobs.map((j) => this.rowNameOf(j.op)).filter((n): n is string => n !== undefined))];
+    const names = [...new Set(jobs.flatMap((j) => this.rowNamesOf(j.op)))];
     const [info, values] = await Promise.all([
       this.readInfo(jobs[0]!.ref),
       names.length === 0 ? [] : store.getMany(names.flatMap((n) => [rowKey(prefix, 'live', n), rowKey(prefix, 'deleted', n)])),
@@ -129,6 +166,10 @@ export class DatabaseBroker<Info extends BaseInfo, Row extends BaseRow, Op, Resu
       }
     });
     if (state.infoChanged) state.ops.push({ type: 'put', key: infoKey(prefix), value: state.info });
+    if (state.dropped) {
+      const { start, end } = databaseRange(prefix);
+      await store.clear({ gte: start, lt: end });
+    }
     if (state.ops.length > 0) await store.batch(state.ops, { sync: jobs.some((j) => this.mustSync(j.op)) });
     return results;
   }

@@ -40,3 +40,46 @@ export function sequenceKey(prefix: Buffer, row: number): Buffer {
 export function liveRowRange(prefix: Buffer): { start: Buffer; end: Buffer } {
   return { start: Buffer.concat([prefix, Buffer.of(LIVE)]), end: Buffer.concat([prefix, Buffer.of(LIVE + 1)]) };
 }
+
+/** [start, end) of the deleted rows' keys. */
+export function deletedRowRange(prefix: Buffer): { start: Buffer; end: Buffer } {
+  return { start: Buffer.concat([prefix, Buffer.of(DELETED)]), end: Buffer.concat([prefix, Buffer.of(DELETED + 1)]) };
+}
+
+/** [start, end) of the sequence index, from row `after` + 1 on. */
+export function sequenceRange(prefix: Buffer, after: number): { start: Buffer; end: Buffer } {
+  return { start: sequenceKey(prefix, after + 1), end: Buffer.concat([prefix, Buffer.of(SEQUENCE + 1)]) };
+}
+
+/**
+ * Sync points (Swift's incoming_sync / outgoing_sync tables), keyed by the other replica's
+ * id: "I" <id> is how far that replica's rows have been merged here, "O" <id> how far
+ * this replica's rows have been pushed there.
+ */
+export type SyncDirection = 'incoming' | 'outgoing';
+const SYNC_MARK: Record<SyncDirection, number> = { incoming: 0x49, outgoing: 0x4f }; // "I", "O"
+
+export const syncPointKey = (prefix: Buffer, direction: SyncDirection, id: string) =>
+  Buffer.concat([prefix, Buffer.of(SYNC_MARK[direction]), Buffer.from(id, 'utf8')]);
+
+export function syncPointRange(prefix: Buffer, direction: SyncDirection): { start: Buffer; end: Buffer } {
+  const mark = SYNC_MARK[direction];
+  return { start: Buffer.concat([prefix, Buffer.of(mark)]), end: Buffer.concat([prefix, Buffer.of(mark + 1)]) };
+}
+
+/** [start, end) of every key of one database. */
+export function databaseRange(prefix: Buffer): { start: Buffer; end: Buffer } {
+  return { start: prefix, end: Buffer.concat([prefix, Buffer.of(0xff)]) };
+}
+
+/** All databases of a LevelDB live between these keys. */
+export const ALL_DATABASES = { start: Buffer.from('D', 'latin1'), end: Buffer.from('E', 'latin1') };
+
+/** The partition and hash of a key of any database, or undefined for a foreign key. */
+export function parseDatabaseKey(key: Buffer): { partition: string; hash: string; prefix: Buffer } | undefined {
+  const nul = key.indexOf(0);
+  if (nul < 0) return undefined;
+  const m = /^D(\d+)\/([0-9a-f]+)$/.exec(key.subarray(0, nul).toString('latin1'));
+  if (!m) return undefined;
+  return { partition: m[1]!, hash: m[2]!, prefix: key.subarray(0, nul + 1) };
+}

@@ -15,6 +15,8 @@ export interface ObjectContext {
   hasher: PathHasher;
   updates: UpdateSender;
   clientTimeoutMs: number;
+  /** Tombstones older than this (seconds) are reclaimed while suffix hashes are computed. */
+  reclaimAgeS?: number;
 }
 
 /** Swift's default max_file_size: 5 GiB + 2 bytes. */

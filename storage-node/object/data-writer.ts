@@ -10,6 +10,7 @@ import type { Device } from '../devices.js';
 import { mkdirDurably, renameDurably, tmpPath } from '../durable.js';
 import { encodeTrailer, type Metadata } from './datafile.js';
 import { cleanupObject, type ObjectLocation } from './diskfile.js';
+import { invalidateSuffix } from './hashes.js';
 
 export class ObjectTooLargeError extends Error {
   readonly code = 'ERR_OBJECT_TOO_LARGE';
@@ -45,6 +46,7 @@ export class DataFileWriter {
       throw err;
     }
     await cleanupObject(location);
+    await invalidateSuffix(location);
   }
 
   /** Drops the temporary file: nothing of this write becomes visible. */

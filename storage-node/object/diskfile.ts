@@ -9,6 +9,7 @@ import type { Device } from '../devices.js';
 import { mkdirDurably, writeDurably } from '../durable.js';
 import { CorruptFileError, encodeTrailer, readTrailer, type Metadata } from './datafile.js';
 import { isSysMeta } from '../metadata.js';
+import { invalidateSuffix } from './hashes.js';
 
 export interface ObjectLocation {
   device: Device;
@@ -39,8 +40,8 @@ export interface StoredObject {
   bodyLength: number;
 }
 
-type Ext = 'data' | 'ts' | 'meta';
-interface OnDiskFile {
+export type Ext = 'data' | 'ts' | 'meta';
+export interface OnDiskFile {
   timestamp: Timestamp;
   ext: Ext;
   name: string;
@@ -134,15 +135,26 @@ function merge(
 }
 
 /** The hash directory's files: the deciding .data/.ts, the applicable .meta, the rest. */
-async function scan(dir: string): Promise<{ winner?: OnDiskFile; meta?: OnDiskFile; obsolete: OnDiskFile[] }> {
+async function scan(dir: string): Promise<ClassifiedFiles> {
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
     throw err;
   });
+  return classifyFiles(names);
+}
+
+export interface ClassifiedFiles {
+  winner?: OnDiskFile;
+  meta?: OnDiskFile;
+  obsolete: OnDiskFile[];
+}
+
+/** Sorts a hash directory's file names into the deciding .data/.ts, the applicable .meta and the rest. */
+export function classifyFiles(names: readonly string[]): ClassifiedFiles {
   const files: OnDiskFile[] = [];
   for (const name of names) {
-    const m = FILE_RE.exec(name);
-    if (m) files.push({ timestamp: Timestamp.parse(m[1]!), ext: m[2] as Ext, name });
+    const file = parseFileName(name);
+    if (file) files.push(file);
   }
   // Newest first; at one timestamp a tombstone beats data (as Swift's reverse name sort).
   const rank: Record<Ext, number> = { ts: 0, meta: 1, data: 2 };
@@ -152,6 +164,12 @@ async function scan(dir: string): Promise<{ winner?: OnDiskFile; meta?: OnDiskFi
   const winner = files[winnerIndex]!;
   const meta = winner.ext === 'data' ? files.slice(0, winnerIndex).find((f) => f.ext === 'meta') : undefined;
   return { winner, ...(meta ? { meta } : {}), obsolete: files.filter((f) => f !== winner && f !== meta) };
+}
+
+/** "<timestamp>.<data|ts|meta>", or undefined for any other name. */
+export function parseFileName(name: string): OnDiskFile | undefined {
+  const m = FILE_RE.exec(name);
+  return m ? { timestamp: Timestamp.parse(m[1]!), ext: m[2] as Ext, name } : undefined;
 }
 
 /** Removes the files a newer .data/.ts/.meta made obsolete. */
@@ -165,13 +183,18 @@ export async function writeMarker(location: ObjectLocation, timestamp: Timestamp
   const target = join(location.dir, `${timestamp.internal}.${ext}`);
   await writeDurably(location.device.tmp, target, encodeTrailer({ name: location.name, ...metadata, 'X-Timestamp': timestamp.internal }));
   await cleanupObject(location);
+  await invalidateSuffix(location);
 }
 
-/** Moves a hash directory with an unreadable file to quarantined/objects/ so replication restores it. */
-async function quarantine(location: ObjectLocation): Promise<void> {
+/**
+ * Moves a hash directory with an unreadable or corrupt file to quarantined/objects/ and
+ * invalidates its suffix, so the next replication pass restores a good copy.
+ */
+export async function quarantine(location: ObjectLocation): Promise<void> {
   const target = join(location.device.quarantined, 'objects', `${location.hash}-${Date.now()}`);
   await mkdirDurably(join(location.device.quarantined, 'objects'));
   await rename(location.dir, target).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
+  await invalidateSuffix(location);
 }

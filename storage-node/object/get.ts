@@ -1,7 +1,7 @@
 // GET and HEAD /<device>/<partition>/<account>/<container>/<object>: the newest state
 // wins; tombstones and expired objects are 404 with X-Backend-Timestamp; conditional and
 // Range requests as Swift; the body streams from the open .data file.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { httpDate } from '../../common/http.js';
@@ -11,17 +11,18 @@ import type { BackendRequest, BackendResponse } from '../http.js';
 import { isObjectTransientSysmeta, isSysMeta, isUserMeta, OBJECT_ALLOWED_HEADERS } from '../metadata.js';
 import { conditionalEtag, conditionalStatus, missingObjectStatus } from './conditional.js';
 import { isExpired, locate, type ObjectContext } from './context.js';
-import { openObject, type StoredObject } from './diskfile.js';
+import { openObject, quarantine, type ObjectLocation, type StoredObject } from './diskfile.js';
 import { contentRange, multipartLayout, parseRange, rangesForLength, type ByteRange } from './ranges.js';
 
 const READ_CHUNK_BYTES = 1 << 16;
 
 export async function getObject(ctx: ObjectContext, req: BackendRequest): Promise<BackendResponse> {
-  const state = await openObject(await locate(ctx, req));
+  const location = await locate(ctx, req);
+  const state = await openObject(location);
   if (state.kind !== 'object') throw notServed(req, state.kind === 'deleted' ? state.timestamp : undefined);
   let streaming = false;
   try {
-    const response = answer(req, state, state.handle);
+    const response = answer(req, state, state.handle, location);
     streaming = response.body !== undefined;
     return response;
   } finally {
@@ -36,7 +37,7 @@ function notServed(req: BackendRequest, timestamp: Timestamp | undefined): HttpE
 }
 
 /** The answer for a stored object; a body, when there is one, streams from `handle`. */
-function answer(req: BackendRequest, state: StoredObject, handle: FileHandle): BackendResponse {
+function answer(req: BackendRequest, state: StoredObject, handle: FileHandle, location: ObjectLocation): BackendResponse {
   if (isExpired(state.metadata, Date.now() / 1000, req)) throw notServed(req, state.timestamp);
   const headers = objectHeaders(state);
   const lastModified = Math.ceil(state.timestamp.seconds);
@@ -48,7 +49,11 @@ function answer(req: BackendRequest, state: StoredObject, handle: FileHandle): B
   const specs = parseRange(req.headers.range);
   const ranges = specs && length > 0 ? rangesForLength(specs, length) : undefined;
   if (ranges === undefined) {
-    return { status: 200, headers, body: streamParts(handle, [{ range: { start: 0, end: length } }]) };
+    // A whole-body read checks the MD5 on the way (as Swift's DiskFile reader): a copy that
+    // went bad on disk is quarantined and its last bytes are never sent, so the client sees
+    // a cut-off body, never a complete wrong one.
+    const verify = { etag: state.dataMetadata.ETag ?? '', onMismatch: () => quarantine(location) };
+    return { status: 200, headers, body: streamParts(handle, [{ range: { start: 0, end: length } }], undefined, verify) };
   }
   if (ranges.length === 0) throw new HttpError(416, 'Requested Range Not Satisfiable', { 'Content-Range': `bytes */${length}` });
   if (ranges.length === 1) {
@@ -88,6 +93,11 @@ function objectHeaders(state: StoredObject): Record<string, string | number> {
   };
 }
 
+interface Verify {
+  etag: string;
+  onMismatch: () => Promise<void>;
+}
+
 interface Part {
   head?: Buffer;
   range: ByteRange;
@@ -95,7 +105,8 @@ interface Part {
 }
 
 /** Reads the parts from the file as the client takes them; closes the file when done or aborted. */
-function streamParts(handle: FileHandle, parts: Part[], closing?: Buffer): Readable {
+function streamParts(handle: FileHandle, parts: Part[], closing?: Buffer, verify?: Verify): Readable {
+  const md5 = verify ? createHash('md5') : undefined;
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       for (const { head, range, tail } of parts) {
@@ -105,7 +116,15 @@ function streamParts(handle: FileHandle, parts: Part[], closing?: Buffer): Reada
           const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
           if (bytesRead === 0) throw new Error('the object file is shorter than its metadata says');
           position += bytesRead;
-          yield buffer.subarray(0, bytesRead);
+          const chunk = buffer.subarray(0, bytesRead);
+          if (md5) {
+            md5.update(chunk);
+            if (position === range.end && md5.digest('hex') !== verify!.etag) {
+              await verify!.onMismatch();
+              throw new Error('the object body does not match its ETag: copy quarantined');
+            }
+          }
+          yield chunk;
         }
         if (tail) yield tail;
       }

@@ -89,6 +89,8 @@ export interface ClusterOptions {
   partPower?: number;
   /** Extra keys of the config file's "proxy" section. */
   proxy?: Record<string, unknown>;
+  /** Keys of the config file's "storage" section; the nodes' background daemons are off unless set here. */
+  storage?: Record<string, unknown>;
 }
 
 export interface Response {
@@ -118,7 +120,12 @@ export class TestCluster {
   }
 
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
-    const cluster = new TestCluster({ nodes: options.nodes ?? 4, partPower: options.partPower ?? 6, proxy: options.proxy ?? {} });
+    const cluster = new TestCluster({
+      nodes: options.nodes ?? 4,
+      partPower: options.partPower ?? 6,
+      proxy: options.proxy ?? {},
+      storage: options.storage ?? {},
+    });
     try {
       await cluster.boot();
     } catch (err) {
@@ -137,45 +144,71 @@ export class TestCluster {
         hash_path_suffix: HASH_SECRETS.hashSuffix,
         ring_dir: this.ringDir,
         proxy: { log_level: 'warn', ...this.options.proxy },
+        storage: { daemon_interval: 0, ...this.options.storage },
       }),
     );
-    for (let i = 1; i <= this.options.nodes; i++) {
-      const node: StorageNode = {
-        index: i,
-        ip: `127.0.0.${i}`,
-        device: `sdb${i}`,
-        devicesDir: join(this.dir, `node${i}`),
-        ports: { object: 0, container: 0, account: 0 },
-        child: null,
-      };
-      mkdirSync(join(node.devicesDir, node.device), { recursive: true });
-      this.nodes.push(node);
-    }
+    for (let i = 1; i <= this.options.nodes; i++) this.makeNode(i);
     await Promise.all(this.nodes.map((n) => this.startNode(n.index)));
     await this.writeRings();
     this.proxy = await Child.spawn('proxy', PROXY, ['--config', this.configPath, '--bind-ip', '127.0.0.1', '--port', '0']);
+  }
+
+  private makeNode(i: number): StorageNode {
+    const node: StorageNode = {
+      index: i,
+      ip: `127.0.0.${i}`,
+      device: `sdb${i}`,
+      devicesDir: join(this.dir, `node${i}`),
+      ports: { object: 0, container: 0, account: 0 },
+      child: null,
+    };
+    mkdirSync(join(node.devicesDir, node.device), { recursive: true });
+    this.nodes.push(node);
+    return node;
+  }
+
+  private readonly builders = new Map<ServerKind, RingBuilder>();
+
+  private addToBuilder(builder: RingBuilder, kind: ServerKind, node: StorageNode): void {
+    builder.addDevice({
+      region: 1,
+      zone: node.index,
+      ip: node.ip,
+      port: node.ports[kind],
+      replication_ip: node.ip,
+      replication_port: node.ports[kind],
+      device: node.device,
+      weight: 100,
+      meta: '',
+    });
   }
 
   /** One ring per server kind: every node's device, one zone per node. */
   private async writeRings(): Promise<void> {
     for (const kind of ['account', 'container', 'object'] as const) {
       const builder = RingBuilder.create(this.options.partPower, 3, 0);
-      for (const node of this.nodes) {
-        builder.addDevice({
-          region: 1,
-          zone: node.index,
-          ip: node.ip,
-          port: node.ports[kind],
-          replication_ip: node.ip,
-          replication_port: node.ports[kind],
-          device: node.device,
-          weight: 100,
-          meta: '',
-        });
-      }
+      for (const node of this.nodes) this.addToBuilder(builder, kind, node);
       builder.rebalance({ seed: 1 });
+      this.builders.set(kind, builder);
       await writeRingFile(join(this.ringDir, `${kind}.ring`), builder.ringData());
     }
+  }
+
+  /**
+   * Starts one more storage node and adds its device to the rings of `kinds`, rebalanced
+   * as an operator would (the builder moves as few partitions as it can); every process
+   * reloads the rewritten ring files by itself. Returns the new node's index.
+   */
+  async addNode(kinds: readonly ServerKind[] = ['object']): Promise<number> {
+    const node = this.makeNode(this.nodes.length + 1);
+    await this.startNode(node.index);
+    for (const kind of kinds) {
+      const builder = this.builders.get(kind)!;
+      this.addToBuilder(builder, kind, node);
+      builder.rebalance({ seed: 2 });
+      await writeRingFile(join(this.ringDir, `${kind}.ring`), builder.ringData());
+    }
+    return node.index;
   }
 
   get url(): string {
@@ -208,6 +241,12 @@ export class TestCluster {
   /** The storage node (1-based index) holding a device. */
   nodeOf(device: { device: string }): number {
     return this.nodes.find((n) => n.device === device.device)!.index;
+  }
+
+  /** Another proxy process over the same rings (e.g. two writers through different proxies); the caller stops it. */
+  async startExtraProxy(): Promise<{ url: string; stop: () => Promise<number | null> }> {
+    const child = await Child.spawn('extra-proxy', PROXY, ['--config', this.configPath, '--bind-ip', '127.0.0.1', '--port', '0']);
+    return { url: String(child.ready.url), stop: () => child.stop() };
   }
 
   /** A fresh proxy process (forgets error-limited nodes and cached info). */
