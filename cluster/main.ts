@@ -1,8 +1,8 @@
 // `npm start`: a whole local cluster on this machine. Builds the default rings under
 // <data>/rings when there are none, starts four storage nodes (127.0.0.1-4), identity
 // (127.0.0.1:5000, bootstrapped with the admin and service users; <data>/openrc) and the
-// proxy (127.0.0.1:8080), prints the endpoints and credentials, restarts a process that dies,
-// and stops everything cleanly on Ctrl-C / SIGTERM.
+// proxy (127.0.0.1:8080), then the image service (127.0.0.1:9292), prints the endpoints and
+// credentials, restarts a process that dies, and stops everything cleanly on Ctrl-C / SIGTERM.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const STORAGE_NODE = script('../storage-node/main.js');
 const PROXY = script('../proxy/main.js');
 const IDENTITY = script('../identity/main.js');
+const IMAGE_SERVICE = script('../image-service/main.js');
 
 /** "user / key / role" lines for the users the proxy will accept (the config's or its defaults). */
 function describeUsers(config: Record<string, unknown>): string[] {
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     const openrc = writeOpenrc(layout.dataDir, identityUrl, adminPassword);
     const proxy = await supervisor.start({ name: 'proxy', script: PROXY, args: ['--config', layout.configPath] });
     const url = String(proxy.url);
+    const image = await supervisor.start({ name: 'image-service', script: IMAGE_SERVICE, args: ['--config', layout.configPath] });
     console.log(`Stowage is running. Data: ${layout.dataDir} (logs in ${join(layout.dataDir, 'logs')})`);
     console.log(`  Swift API:  ${url}/v1/AUTH_<account>   auth: ${url}/auth/v1.0`);
     console.log(`  Storage:    ${LOCAL_NODES} nodes on 127.0.0.1-${LOCAL_NODES}, ports 6200 (object) 6201 (container) 6202 (account)`);
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     console.log(`  Try: swift -A ${url}/auth/v1.0 -U test:tester -K testing stat`);
     console.log(`  Identity:   ${identityUrl}/v3 (Keystone v3)   admin / ${adminPassword} (project admin, domain Default)`);
     console.log(`  Try: source ${openrc} && openstack token issue`);
+    console.log(`  Images:     ${String(image.url)} (Glance v2)   try: openstack image list`);
     console.log('Press Ctrl-C to stop.');
   } catch (err) {
     log({ event: 'start_failed', error: (err as Error).message });

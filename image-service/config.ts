@@ -1,0 +1,166 @@
+// The image service's settings: the `image_service` section of the cluster config file
+// (plus the `identity` section's service_password), command-line flags and
+// STOWAGE_IMAGE_SERVICE_<KEY> environment overrides (env beats file, flags beat env).
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../common/config.js';
+
+export interface ImageServiceSettings {
+  bind_ip: string;
+  bind_port: number;
+  log_level: string;
+  /** Records (LevelDB) and the staging area of image import live here. */
+  data_dir: string;
+  /** "keystone": X-Auth-Token validated by identity; "noauth": trusted X-Project-Id/X-Roles headers (tests, trusted fronts only). */
+  auth_strategy: string;
+  identity_url: string;
+  /** How long a validated token is trusted without asking identity again (keystonemiddleware's token_cache_time). */
+  token_cache_s: number;
+  /** Credentials of the service user the image service stores bytes as. */
+  service_user: string;
+  service_password: string;
+  service_project: string;
+  service_domain: string;
+  /** "keystone" (the service user's token, catalog's object-store endpoint) or "tempauth". */
+  swift_auth: string;
+  /** Overrides the catalog's object-store endpoint (…/v1/AUTH_<account>). */
+  swift_url: string;
+  tempauth_url: string;
+  tempauth_user: string;
+  tempauth_key: string;
+  container: string;
+  /** Images larger than this are stored as static large objects of segments this size. */
+  segment_size_bytes: number;
+  /** Segments whose upload may be finishing while the next one streams. */
+  segment_concurrency: number;
+  /** Largest image accepted (Glance's image_size_cap). */
+  image_size_cap: number;
+  storage_timeout_ms: number;
+  /** List page size when no limit is given, and the largest limit (Glance's limit_param_default, api_limit_max). */
+  limit_param_default: number;
+  api_limit_max: number;
+  image_member_quota: number;
+  image_tag_quota: number;
+  image_property_quota: number;
+  /** web-download: comma-separated allow/deny lists (empty = no restriction) and whether loopback URLs may be fetched. */
+  web_download_allowed_schemes: string;
+  web_download_allowed_hosts: string;
+  web_download_disallowed_hosts: string;
+  web_download_allowed_ports: string;
+  web_download_allow_loopback: string;
+  web_download_timeout_ms: number;
+  shutdown_timeout_ms: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<ImageServiceSettings> = {
+  bind_ip: '127.0.0.1',
+  bind_port: 9292,
+  log_level: 'info',
+  data_dir: '',
+  auth_strategy: 'keystone',
+  identity_url: 'http://127.0.0.1:5000/v3',
+  token_cache_s: 60,
+  service_user: 'glance',
+  service_password: '',
+  service_project: 'service',
+  service_domain: 'default',
+  swift_auth: 'keystone',
+  swift_url: '',
+  tempauth_url: 'http://127.0.0.1:8080/auth/v1.0',
+  tempauth_user: '',
+  tempauth_key: '',
+  container: 'glance',
+  segment_size_bytes: 200 * 1024 * 1024,
+  segment_concurrency: 3,
+  image_size_cap: 1024 ** 4,
+  storage_timeout_ms: 60_000,
+  limit_param_default: 25,
+  api_limit_max: 1000,
+  image_member_quota: 128,
+  image_tag_quota: 128,
+  image_property_quota: 128,
+  web_download_allowed_schemes: 'http,https',
+  web_download_allowed_hosts: '',
+  web_download_disallowed_hosts: '',
+  web_download_allowed_ports: '80,443',
+  web_download_allow_loopback: 'false',
+  web_download_timeout_ms: 60_000,
+  shutdown_timeout_ms: 30_000,
+};
+
+export interface ImageServiceConfig extends ImageServiceSettings {
+  webDownload: {
+    schemes: string[];
+    allowedHosts: string[];
+    disallowedHosts: string[];
+    ports: number[];
+    allowLoopback: boolean;
+  };
+}
+
+export interface ImageServiceFlags {
+  bindIp?: string;
+  port?: number;
+  configPath?: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function coerce(key: keyof ImageServiceSettings, value: unknown, source: string): string | number {
+  if (typeof DEFAULT_SETTINGS[key] === 'string') {
+    if (typeof value === 'boolean') return String(value);
+    if (typeof value !== 'string') throw new ConfigError(`${source}: ${key} must be a string`);
+    return value;
+  }
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  const min = key === 'bind_port' ? 0 : 1;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
+    throw new ConfigError(`${source}: ${key} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+const list = (value: string) => value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+
+export function loadImageServiceConfig(
+  file: Record<string, unknown>,
+  flags: ImageServiceFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ImageServiceConfig {
+  const section = file.image_service === undefined ? {} : file.image_service;
+  if (!isRecord(section)) throw new ConfigError('the "image_service" section must be an object');
+  const settings: Record<string, string | number> = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(section)) {
+    if (!(key in DEFAULT_SETTINGS)) throw new ConfigError(`image_service: unknown key "${key}"`);
+  }
+  // The cluster writes the service user's password into the identity section.
+  const identity = isRecord(file.identity) ? file.identity : {};
+  if (typeof identity.service_password === 'string') settings.service_password = identity.service_password;
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ImageServiceSettings)[]) {
+    if (section[key] !== undefined) settings[key] = coerce(key, section[key], 'image_service');
+    const envName = `STOWAGE_IMAGE_SERVICE_${key.toUpperCase()}`;
+    if (env[envName] !== undefined) settings[key] = coerce(key, env[envName], envName);
+  }
+  if (flags.bindIp !== undefined) settings.bind_ip = flags.bindIp;
+  if (flags.port !== undefined) settings.bind_port = coerce('bind_port', flags.port, '--port');
+  if (settings.data_dir === '') {
+    const base = flags.configPath ? dirname(resolve(flags.configPath)) : (env.STOWAGE_DATA ?? './data');
+    settings.data_dir = join(base, 'image-service');
+  }
+  settings.data_dir = resolve(String(settings.data_dir));
+  const s = settings as unknown as ImageServiceSettings;
+  if (!['keystone', 'noauth'].includes(s.auth_strategy)) throw new ConfigError('image_service.auth_strategy must be "keystone" or "noauth"');
+  if (!['keystone', 'tempauth'].includes(s.swift_auth)) throw new ConfigError('image_service.swift_auth must be "keystone" or "tempauth"');
+  const ports = list(s.web_download_allowed_ports).map(Number);
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new ConfigError('image_service.web_download_allowed_ports must be port numbers');
+  return {
+    ...s,
+    identity_url: s.identity_url.replace(/\/+$/, ''),
+    webDownload: {
+      schemes: list(s.web_download_allowed_schemes),
+      allowedHosts: list(s.web_download_allowed_hosts),
+      disallowedHosts: list(s.web_download_disallowed_hosts),
+      ports,
+      allowLoopback: ['true', '1', 'yes', 'on'].includes(s.web_download_allow_loopback.toLowerCase()),
+    },
+  };
+}

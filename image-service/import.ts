@@ -1,0 +1,203 @@
+// Interoperable image import. glance-direct: PUT …/stage writes the data to the local
+// staging area (queued → uploading), POST …/import moves it into the object store
+// (uploading → importing → active). web-download: POST …/import with a URI the operator
+// allows; the service fetches it (queued → importing → active). copy-image needs a second
+// store, and this service has one. A failed import goes back where it started and records
+// os_glance_failed_import, as Glance's import tasks do.
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RequestContext } from './auth.js';
+import type { ImageServiceConfig } from './config.js';
+import { GlanceError, badRequest, conflict, imageNotFound } from './errors.js';
+import type { ImageData, PendingUpload } from './image-data.js';
+import { isoNow, type ImageRecord } from './image.js';
+import { requireOwner } from './policy.js';
+import type { Records } from './records.js';
+import { findImage } from './routes/common.js';
+import { checkWebDownloadUri, openWebDownload } from './web-download.js';
+
+export const STORE_ID = 'swift';
+
+export class Importer {
+  readonly stagingDir: string;
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    private readonly config: ImageServiceConfig,
+    private readonly records: Records,
+    private readonly data: ImageData,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.stagingDir = join(config.data_dir, 'staging');
+  }
+
+  methods(): string[] {
+    return ['glance-direct', 'web-download'];
+  }
+
+  private staged(id: string): string {
+    return join(this.stagingDir, id);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.stagingDir, { recursive: true });
+    // Partial staging files belong to stage requests a restart cut off.
+    for (const name of await readdir(this.stagingDir)) if (name.endsWith('.part')) await rm(join(this.stagingDir, name), { force: true });
+    for await (const image of this.records.images()) {
+      if (image.status !== 'uploading' || image.pending) continue;
+      const present = await stat(this.staged(image.id)).then(() => true, () => false);
+      if (!present) await this.setStatus(image.id, 'uploading', 'queued');
+    }
+  }
+
+  private async setStatus(id: string, from: ImageRecord['status'], to: ImageRecord['status']): Promise<boolean> {
+    return this.records.withImage(id, async () => {
+      const image = await this.records.getImage(id);
+      if (!image || image.status !== from) return false;
+      image.status = to;
+      image.updated_at = isoNow();
+      await this.records.putImage(image);
+      return true;
+    });
+  }
+
+  /** PUT …/stage: the body goes to <staging>/<id>; the image is `uploading` from the start. */
+  async stage(ctx: RequestContext, id: string, source: AsyncIterable<Buffer>, length: number | undefined): Promise<void> {
+    const { image: seen, member } = await findImage(this.records, ctx, id);
+    requireOwner(ctx, seen, member, 'stage data for');
+    const cap = this.config.image_size_cap;
+    if (length !== undefined && length > cap) throw new GlanceError(413, `Image exceeds the storage quota: the image size cap is ${cap} bytes`);
+    await this.records.withImage(id, async () => {
+      const image = await this.records.getImage(id);
+      if (!image) throw imageNotFound(id);
+      if (image.status !== 'queued') throw conflict(`Image status transition from ${image.status} to uploading is not allowed`);
+      image.status = 'uploading';
+      image.updated_at = isoNow();
+      await this.records.putImage(image);
+    });
+    const part = `${this.staged(id)}.part`;
+    let size = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > cap) done(new GlanceError(413, `Image exceeds the storage quota: the image size cap is ${cap} bytes`));
+        else done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, counter, createWriteStream(part));
+      if (length !== undefined && size !== length) throw badRequest(`The staged data ended after ${size} of ${length} bytes`);
+      await rename(part, this.staged(id));
+      this.log.info({ image: id, size }, 'image data staged');
+    } catch (err) {
+      await rm(part, { force: true });
+      await this.setStatus(id, 'uploading', 'queued');
+      throw err instanceof GlanceError ? err : badRequest(`Staging the image data failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** POST …/import: checks the request, moves the image to `importing` and runs the import in the background. */
+  async startImport(ctx: RequestContext, id: string, body: unknown): Promise<void> {
+    const { image, member } = await findImage(this.records, ctx, id);
+    requireOwner(ctx, image, member, 'import');
+    const method = (body as { method?: { name?: unknown; uri?: unknown } } | undefined)?.method;
+    if (typeof method !== 'object' || method === null || typeof method.name !== 'string') {
+      throw badRequest('Import request requires a "method" object with a "name".');
+    }
+    const stores = (body as { stores?: unknown }).stores;
+    if (stores !== undefined && (!Array.isArray(stores) || stores.some((s) => s !== STORE_ID))) {
+      throw badRequest(`Only the store "${STORE_ID}" is available.`);
+    }
+    const name = method.name;
+    if (!this.methods().includes(name)) throw badRequest(`Import method name '${name}' is not valid; this site offers ${this.methods().join(', ')}.`);
+    const task = randomUUID();
+    const bookkeeping = {
+      onBegin: (img: ImageRecord) => {
+        img.properties.os_glance_import_task = task;
+        img.properties.os_glance_importing_to_stores = STORE_ID;
+        delete img.properties.os_glance_failed_import;
+      },
+      onActive: (img: ImageRecord) => {
+        delete img.properties.os_glance_import_task;
+        delete img.properties.os_glance_importing_to_stores;
+      },
+      onRevert: (img: ImageRecord) => {
+        delete img.properties.os_glance_import_task;
+        delete img.properties.os_glance_importing_to_stores;
+        img.properties.os_glance_failed_import = STORE_ID;
+      },
+    };
+
+    if (name === 'glance-direct') {
+      if (image.status !== 'uploading') throw conflict("Image needs to be staged before 'glance-direct' method can be used");
+      const path = this.staged(id);
+      const size = await stat(path).then((s) => s.size, () => undefined);
+      if (size === undefined) throw conflict("Image needs to be staged before 'glance-direct' method can be used");
+      const upload = await this.data.begin({ id, from: ['uploading'], during: 'importing', revertTo: 'uploading', ...bookkeeping });
+      this.run(id, task, upload, async () => ({ body: createReadStream(path), length: size }), () => rm(path, { force: true }));
+      return;
+    }
+    // web-download
+    if (typeof method.uri !== 'string') throw badRequest("The web-download method needs a 'uri'.");
+    const uri = method.uri;
+    await checkWebDownloadUri(uri, this.config);
+    if (image.status !== 'queued') throw conflict("Image needs to be in 'queued' state to use 'web-download' method");
+    const upload = await this.data.begin({ id, from: ['queued'], during: 'importing', revertTo: 'queued', ...bookkeeping });
+    this.run(id, task, upload, (signal) => openWebDownload(uri, this.config, signal), async () => undefined);
+  }
+
+  private run(
+    id: string,
+    task: string,
+    upload: PendingUpload,
+    open: (signal: AbortSignal) => Promise<{ body: AsyncIterable<Buffer>; length?: number }>,
+    onSuccess: () => Promise<unknown>,
+  ): void {
+    const abort = new AbortController();
+    this.running.set(id, abort);
+    void (async () => {
+      let source;
+      try {
+        source = await open(abort.signal);
+      } catch (err) {
+        this.log.warn({ image: id, task, err: (err as Error).message }, 'image import failed: the source could not be read');
+        await this.data.revert(upload);
+        return;
+      }
+      try {
+        await this.data.write(upload, source.body, source.length);
+        await onSuccess();
+        this.log.info({ image: id, task }, 'image import done');
+      } catch (err) {
+        this.log.warn({ image: id, task, err: (err as Error).message }, 'image import failed');
+      }
+    })()
+      .catch((err) => this.log.error({ image: id, err }, 'image import task failed'))
+      .finally(() => this.running.delete(id));
+  }
+
+  async discardStaged(id: string): Promise<void> {
+    this.running.get(id)?.abort();
+    await rm(this.staged(id), { force: true });
+    await rm(`${this.staged(id)}.part`, { force: true });
+  }
+
+  /** Bytes in the staging area (for /v2/info/usage). */
+  async stagedBytes(): Promise<number> {
+    let total = 0;
+    for (const name of await readdir(this.stagingDir).catch(() => [] as string[])) {
+      total += await stat(join(this.stagingDir, name)).then((s) => s.size, () => 0);
+    }
+    return total;
+  }
+
+  /** Stops running imports (their images are reverted when the service starts again). */
+  stop(): void {
+    for (const abort of this.running.values()) abort.abort();
+  }
+}
