@@ -11,6 +11,8 @@ import { localRingDevices, type DaemonContext } from './context.js';
 import { DbRpcClient } from './db-rpc-client.js';
 
 export interface DbAuditorStats {
+  /** True when a long-running node skipped this pass (it audited less than 30 minutes ago). */
+  skipped: boolean;
   checked: number;
   quarantined: number;
   /** Whole LevelDBs moved aside because they would not open. */
@@ -24,9 +26,19 @@ const KINDS = [
   { ring: 'account', dir: 'accounts', names: ['.audit'] },
 ] as const;
 
+/**
+ * A pass reads every row of every database, so a storage node running its daemons every
+ * daemon_interval seconds audits at most this often (Swift's db auditor runs every 30
+ * minutes too). A `--once` run is a fresh process and always audits.
+ */
+const MIN_AUDIT_INTERVAL_MS = 30 * 60_000;
+let lastAuditMs: number | undefined;
+
 export async function runDbAuditorPass(ctx: DaemonContext): Promise<DbAuditorStats> {
   const started = Date.now();
-  const stats: DbAuditorStats = { checked: 0, quarantined: 0, unopenable: 0, failures: 0, seconds: 0 };
+  const stats: DbAuditorStats = { skipped: false, checked: 0, quarantined: 0, unopenable: 0, failures: 0, seconds: 0 };
+  if (lastAuditMs !== undefined && started - lastAuditMs < MIN_AUDIT_INTERVAL_MS) return { ...stats, skipped: true };
+  lastAuditMs = started;
   const rpc = new DbRpcClient(10 * 60_000);
   try {
     for (const kind of KINDS) {

@@ -6,7 +6,7 @@
 import { Timestamp } from '../../common/timestamp.js';
 import { BatchState, DatabaseBroker } from '../db/broker.js';
 import { clearedMetadata, mergeMetadata, validateMetadata, type DbMetadata } from '../db/metadata.js';
-import { applyReplication, isReplicationOp, mergeCommonInfo, newReplicaId, replicationRowNames, type ReplicationOp, type ReplicationRules } from '../db/replication.js';
+import { applyReplication, fieldProblem, isReplicationOp, mergeCommonInfo, newReplicaId, replicationRowNames, type ReplicationOp, type ReplicationRules } from '../db/replication.js';
 import { EMPTY_ROWS_HASH } from '../db/row-hash.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 
@@ -220,6 +220,12 @@ export const REPLICATION_RULES: ReplicationRules<AccountInfo, ContainerRow> = {
   isDeleted: (info) => info.status === 'DELETED' && info.container_count === 0,
   totals: (info) => ({ count: info.container_count, bytes: info.bytes_used }),
   rowBytes: (row) => row.bytes_used,
+  rowProblem: (row) =>
+    fieldProblem(row, {
+      timestamps: ['put_timestamp', 'delete_timestamp', 'stats_timestamp'],
+      integers: ['object_count', 'bytes_used'],
+      booleans: ['deleted'],
+    }),
 };
 
 export type AccountBroker = DatabaseBroker<AccountInfo, ContainerRow, AccountOp, AccountResult>;

@@ -8,7 +8,7 @@ import { Timestamp } from '../../common/timestamp.js';
 import type { UpdateTarget } from '../async-pending.js';
 import { BatchState, DatabaseBroker } from '../db/broker.js';
 import { clearedMetadata, mergeMetadata, validateMetadata, type DbMetadata } from '../db/metadata.js';
-import { applyReplication, isReplicationOp, mergeCommonInfo, newReplicaId, replicationRowNames, type ReplicationOp, type ReplicationRules } from '../db/replication.js';
+import { applyReplication, fieldProblem, isReplicationOp, mergeCommonInfo, newReplicaId, replicationRowNames, type ReplicationOp, type ReplicationRules } from '../db/replication.js';
 import { EMPTY_ROWS_HASH } from '../db/row-hash.js';
 import { conflict, notFound } from '../errors.js';
 
@@ -283,6 +283,13 @@ export const REPLICATION_RULES: ReplicationRules<ContainerInfo, ObjectRow> = {
   isDeleted,
   totals: (info) => ({ count: info.object_count, bytes: info.bytes_used }),
   rowBytes: (row) => row.size,
+  rowProblem: (row) =>
+    fieldProblem(row, {
+      timestamps: ['created_at', 'ctype_timestamp', 'meta_timestamp'],
+      integers: ['size'],
+      strings: ['content_type', 'etag'],
+      booleans: ['deleted'],
+    }),
 };
 
 /** Object rows are not fsynced (as Swift's .pending), unless the update creates the container. */

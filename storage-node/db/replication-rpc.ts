@@ -74,6 +74,10 @@ export async function handleReplicate<Info extends BaseInfo, Row extends BaseRow
       if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r) && typeof r[0] === 'string' && typeof r[1] === 'object' && r[1] !== null)) {
         throw badRequest('merge needs "rows": [[name, row], ...]');
       }
+      for (const [name, row] of rows as Array<[string, Record<string, unknown>]>) {
+        const problem = db.rules.rowProblem(row);
+        if (problem !== undefined) throw badRequest(`row ${JSON.stringify(name)}: ${problem}`);
+      }
       const info = await db.write(ref, { kind: 'repl-merge', rows: rows as Array<[string, Row]>, source: requiredString(body, 'id'), point: integer(body, 'point') });
       return json({ info });
     }
@@ -166,6 +170,12 @@ function infoOf<Info extends BaseInfo>(body: Record<string, unknown>): Info {
   const info = body.info as Record<string, unknown> | undefined;
   if (typeof info !== 'object' || info === null) throw badRequest('"info" must be an object');
   for (const key of ['created_at', 'put_timestamp', 'delete_timestamp']) parseTimestampHeader(`info.${key}`, String(info[key]));
+  if (typeof info.account !== 'string' || info.account === '') throw badRequest('"info.account" must be a non-empty string');
+  if (info.container !== undefined && typeof info.container !== 'string') throw badRequest('"info.container" must be a string');
+  const targets = info.account_targets;
+  if (targets !== undefined && (!Array.isArray(targets) || !targets.every((t) => ['host', 'device', 'partition'].every((k) => typeof t?.[k] === 'string')))) {
+    throw badRequest('"info.account_targets" must be a list of {host, device, partition}');
+  }
   if (typeof info.metadata !== 'object' || info.metadata === null) throw badRequest('"info.metadata" must be an object');
   for (const [key, pair] of Object.entries(info.metadata)) {
     if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw badRequest(`bad metadata entry ${JSON.stringify(key)}`);

@@ -27,6 +27,26 @@ export interface ReplicationRules<Info extends BaseInfo, Row extends BaseRow> {
   /** What the info says its live rows add up to, and what one live row adds (the auditor checks they agree). */
   totals(info: Info): { count: number; bytes: number };
   rowBytes(row: Row): number;
+  /** What is wrong with a row another replica sent, or undefined (checked before it is queued). */
+  rowProblem(row: Record<string, unknown>): string | undefined;
+}
+
+/** rowProblem's checks: the named fields hold timestamps, non-negative integers, strings, booleans. */
+export function fieldProblem(
+  row: Record<string, unknown>,
+  fields: { timestamps?: string[]; integers?: string[]; strings?: string[]; booleans?: string[] },
+): string | undefined {
+  for (const key of fields.timestamps ?? []) {
+    try {
+      Timestamp.parse(String(row[key]));
+    } catch {
+      return `${key} is not a timestamp`;
+    }
+  }
+  for (const key of fields.integers ?? []) if (!Number.isSafeInteger(row[key]) || (row[key] as number) < 0) return `${key} is not a non-negative integer`;
+  for (const key of fields.strings ?? []) if (typeof row[key] !== 'string') return `${key} is not a string`;
+  for (const key of fields.booleans ?? []) if (typeof row[key] !== 'boolean') return `${key} is not a boolean`;
+  return undefined;
 }
 
 export type ReplicationOp<Info, Row> =
