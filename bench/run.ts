@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PhaseResult } from './swift-api/phase.js';
-import { percentOfDisk, totals } from './swift-api/report.js';
+import { cpuCost, percentOfDisk, totals } from './swift-api/report.js';
 import type { BenchResult } from './swift-api/report.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -220,6 +220,27 @@ function apiTable(s3: Side, sw: Side): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
 }
 
+/**
+ * CPU time per operation of each side's cluster (split proxy / backend) and of the load
+ * generator, with how many times more CPU side `b` spends than side `a` (above 1: `a` is cheaper).
+ */
+function cpuTable(a: Side, b: Side, ratioName: string): string {
+  const rows: string[][] = [['CPU per operation', 'unit', `${a.name}: all`, 'proxy', 'backend', `${b.name}: all`, 'proxy', 'backend', ratioName, 'load gen']];
+  for (const name of ['small PUT', 'small GET', 'small HEAD', 'small DELETE', 'large PUT', 'large GET']) {
+    const [pa, pb] = [phaseOf(a, name), phaseOf(b, name)];
+    const r = ratioOf(cpuCost(pb, 'cluster'), cpuCost(pa, 'cluster'));
+    rows.push([
+      name, name.startsWith('large') ? 's/GiB' : 'ms/op',
+      ...(['cluster', 'proxy', 'backend'] as const).map((part) => num(cpuCost(pa, part), 2)),
+      ...(['cluster', 'proxy', 'backend'] as const).map((part) => num(cpuCost(pb, part), 2)),
+      r === undefined ? 'n/a' : `${r.toFixed(2)}x`,
+      `${num(cpuCost(pa, 'client'), 2)} / ${num(cpuCost(pb, 'client'), 2)}`,
+    ]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ').trimEnd()).join('\n');
+}
+
 function processList(s: Side): string[] {
   if (!s.result) return [`  ${s.name}: ${s.missing ?? 'not run'}`];
   const lines = [`  ${s.name} (${s.result.processes.length} processes):`];
@@ -301,13 +322,18 @@ async function main(): Promise<void> {
   console.log('=== Stowage vs OpenStack Swift 2.30 (Debian packages), same cluster shape, same load ===');
   if (p) {
     console.log(`${p.smallCount} small objects of ${p.smallSizeBytes} B at concurrency ${p.concurrency}; ` +
-      `${p.largeCount} large objects of ${(p.largeSizeBytes / 1024 ** 2).toFixed(0)} MiB, ${p.largeConcurrency} at a time`);
+      `${p.largeCount} large objects of ${(p.largeSizeBytes / 1024 ** 2).toFixed(0)} MiB, ${p.largeConcurrency} at a time` +
+      (p.warmupCount ? `; each run after a warm-up of ${p.warmupCount} small objects (not measured)` : ''));
   }
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ` +
     'load generator and cluster share the CPUs');
   for (const s of [stowage, swift]) if (!s.result) console.log(`${s.name}: no figures: ${s.missing}`);
   console.log('');
   console.log(table(stowage, swift));
+  console.log('');
+  console.log(cpuTable(stowage, swift, 'Swift/Stowage'));
+  console.log('  (user + system CPU time of every cluster process over the phase, from /proc/<pid>/stat; backend = storage servers and the rest,');
+  console.log('   e.g. memcached; Swift/Stowage = how many times less CPU Stowage spends per operation; load gen = the generator\'s own, Stowage / Swift)');
   console.log('');
   console.log('peak RSS (VmHWM) per process:');
   for (const line of [...processList(stowage), ...processList(swift)]) console.log(line);
@@ -316,6 +342,8 @@ async function main(): Promise<void> {
     console.log("=== Stowage's S3 API (SigV4) vs its Swift API, same cluster, same run ===");
     if (!stowageS3.result) console.log(`${stowageS3.name}: no figures: ${stowageS3.missing}`);
     console.log(apiTable(stowageS3, stowage));
+    console.log('');
+    console.log(cpuTable(stowageS3, stowage, 'Swift API/S3'));
   }
   const warnings = [stowage, stowageS3, swift].flatMap((s) => (s.result?.warnings ?? []).map((w) => `${s.name}: ${w}`));
   for (const w of warnings) console.log(`WARNING: ${w}`);

@@ -2,7 +2,8 @@
 // (with --api s3, the object phases go through the same proxy's S3 API, SigV4-signed).
 // Authenticates with tempauth, creates a container, then: small objects PUT, GET, HEAD,
 // DELETE (ops/s, p50/p99 latency, errors); large objects streamed PUT and GET (MB/s, MD5
-// checked); the disk's 3-copy fsync rate; the peak RSS of the cluster's processes. Removes its
+// checked); each phase's CPU time per operation (cluster processes and the generator, from
+// /proc); the disk's 3-copy fsync rate; the peak RSS of the cluster's processes. Removes its
 // container at the end. `--help` lists the options.
 //
 // Exit status: 0 the run completed (per-phase errors are in the report), 1 bad options or
@@ -15,7 +16,7 @@ import type { PhaseResult } from './swift-api/phase.js';
 import { formatReport } from './swift-api/report.js';
 import { S3ObjectClient } from './swift-api/s3-client.js';
 import type { BenchResult } from './swift-api/report.js';
-import { clusterProcesses, measureDisk } from './swift-api/system.js';
+import { clusterProcesses, cpuMeter, measureDisk } from './swift-api/system.js';
 import type { DiskResult } from './swift-api/system.js';
 import { createContainer, largeObjectPhases, removeContainer, smallObjectPhases } from './swift-api/workload.js';
 
@@ -53,13 +54,19 @@ async function run(opts: BenchOptions): Promise<number> {
   const client = new SwiftClient(auth, connections, opts.requestTimeoutMs, runAbort.signal);
   // The container is made and removed through Swift; the measured phases use the chosen API.
   const objects = opts.api === 's3' ? new S3ObjectClient(auth, opts.user, opts.key, connections, opts.requestTimeoutMs, runAbort.signal) : client;
-  const ctx = { client, opts, signal: runAbort.signal };
+  const ctx = { client, opts, signal: runAbort.signal, cpu: cpuMeter(opts.rssPatterns) };
   const objectCtx = { ...ctx, client: objects };
   const warnings: string[] = [];
   const phases: PhaseResult[] = [];
 
   await createContainer(ctx);
   try {
+    if (opts.warmupCount > 0 && opts.smallCount > 0) {
+      // A freshly started Stowage spends ~30% more CPU per small PUT over its first few hundred
+      // requests (JIT compilation, heap growth, connection pools): measure it once warm.
+      log(`[${opts.label}] warm-up: ${opts.warmupCount} small objects, not measured`);
+      await smallObjectPhases({ ...objectCtx, cpu: undefined, opts: { ...opts, smallCount: opts.warmupCount, label: `${opts.label} warm-up` } });
+    }
     if (opts.smallCount > 0) phases.push(...(await smallObjectPhases(objectCtx)));
     if (opts.largeCount > 0 && !runAbort.signal.aborted) phases.push(...(await largeObjectPhases(objectCtx)));
   } finally {
@@ -101,6 +108,7 @@ async function run(opts: BenchOptions): Promise<number> {
     startedAt,
     params: {
       concurrency: opts.concurrency,
+      warmupCount: opts.warmupCount,
       smallCount: opts.smallCount,
       smallSizeBytes: opts.smallSizeBytes,
       largeCount: opts.largeCount,

@@ -12,6 +12,8 @@ export interface BenchOptions {
   user: string;
   key: string;
   concurrency: number;
+  /** Small objects PUT, read and deleted before the measured phases, so a JIT-compiled server is warm (not measured). */
+  warmupCount: number;
   smallCount: number;
   smallSizeBytes: number;
   largeCount: number;
@@ -55,6 +57,8 @@ Load generator for any Swift API endpoint on this machine (127.0.0.0/8 only).
   --user USER            (env ST_USER)                   default test:tester
   --key KEY              (env ST_KEY)                    default testing
   --concurrency N        small-object requests in flight  default 16
+  --warmup N             small objects PUT, GET, HEAD and DELETEd first,
+                         not measured (warms up JIT-compiled servers) default 1000
   --small-count N        small objects                    default 2000
   --small-size SIZE      bytes per small object           default 4096
   --large-count N        large objects                    default 3
@@ -76,7 +80,7 @@ SIZE accepts B, K/KB (1000), KiB (1024), M/MB, MiB, G/GB, GiB.`;
 export class UsageError extends Error {}
 
 const FLAGS = [
-  'api', 'auth-url', 'user', 'key', 'concurrency', 'small-count', 'small-size', 'large-count',
+  'api', 'auth-url', 'user', 'key', 'concurrency', 'warmup', 'small-count', 'small-size', 'large-count',
   'large-size', 'large-concurrency', 'container', 'rss-pattern', 'data-dir',
   'request-timeout', 'phase-timeout', 'run-timeout', 'json', 'label',
 ] as const;
@@ -163,6 +167,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     user: get('user', 'test:tester', 'ST_USER'),
     key: get('key', 'testing', 'ST_KEY'),
     concurrency: parseCount(get('concurrency', '16'), '--concurrency', 1, MAX_CONCURRENCY),
+    warmupCount: parseCount(get('warmup', '1000'), '--warmup', 0, 1_000_000),
     smallCount: parseCount(get('small-count', '2000'), '--small-count', 0, 10_000_000),
     smallSizeBytes,
     largeCount: parseCount(get('large-count', '3'), '--large-count', 0, 10_000),

@@ -3,6 +3,7 @@
 // reports throughput, latency percentiles and errors. Progress goes to stderr.
 import { performance } from 'node:perf_hooks';
 import { describeError } from './client.js';
+import type { CpuMeter, PhaseCpu } from './system.js';
 
 export interface PhaseResult {
   name: string;
@@ -21,6 +22,8 @@ export interface PhaseResult {
   mbPerS: number;
   /** True when the phase hit its deadline (--phase-timeout), or the run ended, before every operation was done. */
   stoppedEarly: boolean;
+  /** CPU time spent during the phase, when it was measured. */
+  cpu?: PhaseCpu;
 }
 
 /** An operation returns the bytes it moved; it throws (or rejects) when it failed. */
@@ -44,6 +47,8 @@ export async function runPhase(opts: {
   deadlineMs: number;
   signal: AbortSignal;
   op: Operation;
+  /** Measures CPU time from before the first operation to after the last (outside the timed span). */
+  cpu?: CpuMeter;
 }): Promise<PhaseResult> {
   const { name, count, signal } = opts;
   const latenciesMs = new Float64Array(count);
@@ -52,6 +57,7 @@ export async function runPhase(opts: {
   let errors = 0;
   let bytes = 0;
   const samples = new Set<string>();
+  const stopCpu = await opts.cpu?.();
   const started = performance.now();
   const deadline = started + opts.deadlineMs;
 
@@ -85,6 +91,7 @@ export async function runPhase(opts: {
 
   const seconds = (performance.now() - started) / 1000;
   const sorted = latenciesMs.subarray(0, ok).sort();
+  const cpu = await stopCpu?.();
   return {
     name,
     planned: count,
@@ -98,6 +105,7 @@ export async function runPhase(opts: {
     bytes,
     mbPerS: seconds > 0 ? bytes / MB / seconds : 0,
     stoppedEarly: ok + errors < count,
+    ...(cpu && { cpu }),
   };
 }
 

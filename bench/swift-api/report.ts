@@ -1,7 +1,7 @@
 // The results of one run (also written as JSON for bench/run.ts) and their text report.
 import type { BenchOptions } from './options.js';
 import type { PhaseResult } from './phase.js';
-import type { DiskResult, ProcessRss } from './system.js';
+import type { DiskResult, PhaseCpu, ProcessRss } from './system.js';
 
 export interface BenchResult {
   label: string;
@@ -11,7 +11,7 @@ export interface BenchResult {
   storageUrl: string;
   container: string;
   startedAt: string;
-  params: Pick<BenchOptions, 'concurrency' | 'smallCount' | 'smallSizeBytes' | 'largeCount' | 'largeSizeBytes' | 'largeConcurrency'>;
+  params: Pick<BenchOptions, 'concurrency' | 'warmupCount' | 'smallCount' | 'smallSizeBytes' | 'largeCount' | 'largeSizeBytes' | 'largeConcurrency'>;
   phases: PhaseResult[];
   disk: DiskResult | undefined;
   rssPatterns: string[];
@@ -45,13 +45,56 @@ export function percentOfDisk(phase: PhaseResult | undefined, disk: DiskResult |
   return (100 * phase.mbPerS) / disk.objectMbPerS;
 }
 
+/** Whose CPU time: the whole cluster, its proxy processes, its other (backend) processes, or the load generator. */
+export type CpuPart = 'cluster' | 'proxy' | 'backend' | 'client';
+
+function cpuMsOf(cpu: PhaseCpu, part: CpuPart): number {
+  const backend = cpu.storageMs + cpu.otherMs;
+  return { cluster: cpu.proxyMs + backend, proxy: cpu.proxyMs, backend, client: cpu.clientMs }[part];
+}
+
+const GiB = 1024 ** 3;
+
+/**
+ * CPU cost of a phase's work: ms per successful operation for small objects, seconds per GiB
+ * moved for large ones (whose operations differ in size).
+ */
+export function cpuCost(ph: PhaseResult | undefined, part: CpuPart): number | undefined {
+  if (!ph?.cpu || ph.ok === 0) return undefined;
+  const ms = cpuMsOf(ph.cpu, part);
+  return ph.name.startsWith('large') ? ms / 1000 / (ph.bytes / GiB) : ms / ph.ok;
+}
+
+/** The cluster's CPU time over the phase's wall time: how many cores it kept busy. */
+export function coresBusy(ph: PhaseResult): number | undefined {
+  return ph.cpu && ph.seconds > 0 ? cpuMsOf(ph.cpu, 'cluster') / 1000 / ph.seconds : undefined;
+}
+
+function cpuLines(phases: PhaseResult[]): string[] {
+  const measured = phases.filter((ph) => ph.cpu);
+  if (measured.length === 0) return [];
+  const w = [14, 9, 9, 9, 9, 10, 11];
+  const lines = [
+    'CPU time (user + system, /proc/<pid>/stat) per operation: ms/op for small objects, s/GiB for large',
+    pad(['phase', 'cluster', 'proxy', 'backend', 'unit', 'load gen', 'cores busy'], w),
+  ];
+  for (const ph of measured) {
+    const cost = (part: CpuPart) => fixed(cpuCost(ph, part) ?? NaN, 2);
+    lines.push(pad([ph.name, cost('cluster'), cost('proxy'), cost('backend'), ph.name.startsWith('large') ? 's/GiB' : 'ms/op', cost('client'), fixed(coresBusy(ph) ?? NaN, 2)], w));
+  }
+  const found = Math.max(...measured.map((ph) => ph.cpu!.processes));
+  lines.push(`  (cluster = proxy + backend, ${found} processes: storage servers and the rest, e.g. memcached; cores busy = cluster CPU / wall time)`, '');
+  return lines;
+}
+
 export function formatReport(r: BenchResult): string {
   const p = r.params;
   const lines = [
     `${r.api === 's3' ? 'S3 API (SigV4)' : 'Swift API'} benchmark: ${r.label}`,
     `  endpoint ${r.authUrl} -> ${r.storageUrl}, container ${r.container}`,
     `  ${p.smallCount} small objects of ${sizeText(p.smallSizeBytes)} with ${p.concurrency} in flight; ` +
-      `${p.largeCount} large objects of ${sizeText(p.largeSizeBytes)}, ${p.largeConcurrency} at a time`,
+      `${p.largeCount} large objects of ${sizeText(p.largeSizeBytes)}, ${p.largeConcurrency} at a time` +
+      (p.warmupCount ? `; after a warm-up of ${p.warmupCount} small objects` : ''),
     '',
   ];
   const small = r.phases.filter((ph) => ph.name.startsWith('small'));
@@ -74,6 +117,7 @@ export function formatReport(r: BenchResult): string {
     }
     lines.push('  (MB = 1,000,000 bytes; % of disk = PUT MB/s over the disk\'s 3-copy fsync rate below)', '');
   }
+  lines.push(...cpuLines(r.phases));
   for (const ph of r.phases) {
     if (ph.errorSamples.length > 0) lines.push(`  ${ph.name} errors, e.g.: ${ph.errorSamples.join('; ')}`);
   }

@@ -1,6 +1,7 @@
-// Measurements of this machine rather than of the endpoint: the peak RSS of the cluster's
-// processes (found by command line in /proc) and the speed at which the data's disk takes
-// three fsynced copies of an object.
+// Measurements of this machine rather than of the endpoint: the peak RSS and CPU time of the
+// cluster's processes (found by command line in /proc) and the speed at which the data's disk
+// takes three fsynced copies of an object.
+import { execFileSync } from 'node:child_process';
 import { open, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,16 +69,24 @@ async function selfAndAncestors(): Promise<Set<number>> {
   return pids;
 }
 
+/** The pids and command lines of every process (but this one and its ancestors) whose command line contains one of `patterns`. */
+async function matchingProcesses(patterns: string[]): Promise<{ pid: string; cmdline: string[] }[]> {
+  const found: { pid: string; cmdline: string[] }[] = [];
+  const skip = await selfAndAncestors();
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || skip.has(Number(pid))) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').then((c) => c.split('\0').filter(Boolean), () => undefined);
+    if (cmdline && patterns.some((p) => cmdline.join(' ').includes(p))) found.push({ pid, cmdline });
+  }
+  return found;
+}
+
 /** Every process whose command line contains one of `patterns` (not this one), with its VmHWM. */
 export async function clusterProcesses(patterns: string[]): Promise<ProcessRss[]> {
   const found: ProcessRss[] = [];
-  const skip = await selfAndAncestors();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || skip.has(Number(entry))) continue;
+  for (const { pid: entry } of await matchingProcesses(patterns)) {
     const info = await readProc(entry);
     if (!info) continue;
-    const joined = info.cmdline.join(' ');
-    if (!patterns.some((p) => joined.includes(p))) continue;
     const { label, role } = describe(info.cmdline);
     const pss = await pssKb(entry);
     found.push({
@@ -97,6 +106,67 @@ export async function clusterProcesses(patterns: string[]): Promise<ProcessRss[]
     else if (found.some((c) => c.ppid === p.pid)) p.label += ' (parent)';
   }
   return found.sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }) || a.pid - b.pid);
+}
+
+/** CPU time (user + system, all threads) spent during one phase, in milliseconds. */
+export interface PhaseCpu {
+  /** The cluster's processes by role (Swift's parents and workers alike; "other": e.g. memcached). */
+  proxyMs: number;
+  storageMs: number;
+  otherMs: number;
+  /** The load generator itself: it shares the machine's CPUs with the cluster. */
+  clientMs: number;
+  /** Cluster processes found at the phase's end. */
+  processes: number;
+}
+
+/** Starts measuring; the function it returns ends the measurement. Never throws: without /proc no process is found. */
+export type CpuMeter = () => Promise<() => Promise<PhaseCpu>>;
+
+/** Ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process in ms: fields 14 and 15 of /proc/<pid>/stat, counted after the ")" that ends the command name (which may hold spaces). */
+async function cpuMsOf(pid: string): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+async function sampleCpu(patterns: string[]): Promise<Map<number, { role: ProcessRss['role']; ms: number }>> {
+  const sample = new Map<number, { role: ProcessRss['role']; ms: number }>();
+  for (const { pid, cmdline } of await matchingProcesses(patterns).catch(() => [])) {
+    const ms = await cpuMsOf(pid);
+    if (ms !== undefined) sample.set(Number(pid), { role: describe(cmdline).role, ms });
+  }
+  return sample;
+}
+
+/**
+ * CPU time of the cluster's processes and of this generator over a phase. A process that
+ * started during the phase counts whole; one that ended during it is lost (its time cannot
+ * be read any more), so a restart mid-phase undercounts.
+ */
+export function cpuMeter(patterns: string[]): CpuMeter {
+  return async () => {
+    const before = await sampleCpu(patterns);
+    const client0 = process.cpuUsage();
+    return async () => {
+      const client = process.cpuUsage(client0);
+      const after = await sampleCpu(patterns);
+      const spent = { proxy: 0, storage: 0, other: 0 };
+      // max(0, …): a pid reused by a new process must not count negative.
+      for (const [pid, p] of after) spent[p.role] += Math.max(0, p.ms - (before.get(pid)?.ms ?? 0));
+      return { proxyMs: spent.proxy, storageMs: spent.storage, otherMs: spent.other, clientMs: (client.user + client.system) / 1000, processes: after.size };
+    };
+  };
 }
 
 export interface DiskResult {

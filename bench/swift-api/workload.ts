@@ -8,6 +8,7 @@ import { FatalError, SwiftClient, describeError, header, objectPath, type Object
 import type { BenchOptions } from './options.js';
 import { UnexpectedResponse, runPhase } from './phase.js';
 import type { PhaseResult } from './phase.js';
+import type { CpuMeter } from './system.js';
 import { md5Hex, md5OfRandom, randomBuffer, randomChunks } from './random-body.js';
 
 const smallName = (i: number) => `small/${String(i).padStart(7, '0')}`;
@@ -22,6 +23,8 @@ interface Context {
   client: ObjectClient;
   opts: BenchOptions;
   signal: AbortSignal;
+  /** Measures each phase's CPU time, when given. */
+  cpu?: CpuMeter;
 }
 
 export async function createContainer({ client, opts }: Context): Promise<void> {
@@ -55,6 +58,7 @@ export async function smallObjectPhases(ctx: Context): Promise<PhaseResult[]> {
       concurrency: opts.concurrency,
       deadlineMs: opts.phaseTimeoutMs,
       signal,
+      cpu: ctx.cpu,
       op: async (k) => {
         await op(indices[k]!);
         done.push(indices[k]!);
@@ -125,6 +129,7 @@ export async function largeObjectPhases(ctx: Context): Promise<PhaseResult[]> {
     concurrency: opts.largeConcurrency,
     deadlineMs: opts.phaseTimeoutMs,
     signal,
+    cpu: ctx.cpu,
     op: async (i) => {
       const res = await client.request({
         method: 'PUT',
@@ -152,6 +157,7 @@ export async function largeObjectPhases(ctx: Context): Promise<PhaseResult[]> {
     concurrency: opts.largeConcurrency,
     deadlineMs: opts.phaseTimeoutMs,
     signal,
+    cpu: ctx.cpu,
     op: async (k) => {
       const i = stored[k]!;
       const res = await client.request({ method: 'GET', path: objectPath(opts.container, largeName(i)), timeoutMs: remaining(deadline) });
