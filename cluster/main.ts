@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { LOCAL_NODES, dataDirFrom, localNode, prepareDataDir, writeOpenrc } from './local-config.js';
 import { ensureDefaultRings } from './default-rings.js';
 import { Supervisor } from './supervisor.js';
-import { DEFAULT_USERS, type UserEntry } from '../proxy/config.js';
+import { DEFAULT_USERS, loadProxyConfig, type UserEntry } from '../proxy/config.js';
 import { loadIdentityConfig } from '../identity/config.js';
 
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -76,6 +76,9 @@ async function main(): Promise<void> {
     console.log('  Users (user / key):');
     for (const line of describeUsers(layout.config)) console.log(`    ${line}`);
     console.log(`  Try: swift -A ${url}/auth/v1.0 -U test:tester -K testing stat`);
+    const { s3_region: region } = loadProxyConfig(layout.config);
+    console.log(`  S3 API:     ${url} (region ${region}; access key = user, secret = key, e.g. test:tester / testing)`);
+    console.log(`  Try: AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url ${url} --region ${region} s3 ls`);
     console.log(`  Identity:   ${identityUrl}/v3 (Keystone v3)   admin / ${adminPassword} (project admin, domain Default)`);
     console.log(`  Try: source ${openrc} && openstack token issue`);
     console.log(`  Images:     ${String(image.url)} (Glance v2)   try: openstack image list`);
