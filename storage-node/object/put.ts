@@ -1,6 +1,6 @@
 // PUT /<device>/<partition>/<account>/<container>/<object>: stream the body to tmp/,
 // check its MD5 against ETag, fsync, rename into place, tell the container servers.
-import { pipeline } from 'node:stream/promises';
+import { finished, type Readable, type Writable } from 'node:stream';
 import type { Timestamp } from '../../common/timestamp.js';
 import {
   badRequest,
@@ -117,7 +117,7 @@ async function receiveBody(req: BackendRequest, writer: DataFileWriter, expected
   req.continueBody();
   body.setTimeout(idleTimeoutMs, () => body.destroy(new ClientTimeoutError()));
   try {
-    await pipeline(body, writer.sink);
+    await pump(body, writer.sink);
   } catch (err) {
     if (err instanceof HttpError) throw err;
     if (err instanceof ClientTimeoutError) throw requestTimeout();
@@ -129,4 +129,36 @@ async function receiveBody(req: BackendRequest, writer: DataFileWriter, expected
     body.setTimeout(0);
   }
   if (!body.complete || (expected !== undefined && writer.sink.bytes !== expected)) throw clientDisconnect();
+}
+
+/**
+ * body.pipe(sink), settled once the sink has finished or either side failed, and then,
+ * as stream.pipeline, a failure of either side destroys both. Not stream.pipeline itself:
+ * in Node 20 it makes an AbortController per call and aborts it at the end, which builds a
+ * DOMException (with its stack trace) on every object PUT.
+ */
+function pump(body: Readable, sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      body.unpipe(sink);
+      body.destroy(err);
+      sink.destroy(err);
+      reject(err);
+    };
+    // A body cut short (the client went away) ends in an error here, never in 'end'.
+    finished(body, (err) => {
+      if (err) fail(err);
+    });
+    finished(sink, (err) => {
+      if (err) fail(err);
+      else if (!settled) {
+        settled = true;
+        resolve();
+      }
+    });
+    body.pipe(sink);
+  });
 }
