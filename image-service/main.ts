@@ -5,9 +5,9 @@
 // finish for up to shutdown_timeout_ms, then drop the rest (their images are reverted).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { readConfigFile } from '../common/config.js';
+import { announceListening, parseServiceArgs, stopOnSignals } from '../common/service.js';
 import { Authenticator } from './auth.js';
 import { loadImageServiceConfig } from './config.js';
 import { ImageData } from './image-data.js';
@@ -20,19 +20,9 @@ import { SwiftClient } from './store/swift-client.js';
 const USAGE = 'usage: node dist/image-service/main.js [--config <stowage.json>] [--bind-ip <ip>] [--port <port>]';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { config: { type: 'string' }, 'bind-ip': { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const configPath = values.config ?? process.env.STOWAGE_CONFIG;
-  const config = loadImageServiceConfig(readConfigFile(configPath), {
-    ...(values['bind-ip'] !== undefined ? { bindIp: values['bind-ip'] } : {}),
-    ...(values.port !== undefined ? { port: Number(values.port) } : {}),
-    ...(configPath !== undefined ? { configPath } : {}),
-  });
+  const args = parseServiceArgs(USAGE);
+  if (args === null) return;
+  const config = loadImageServiceConfig(readConfigFile(args.configPath), args.flags);
   const log = pino({ level: config.log_level, name: 'image-service' }, pino.destination(2));
   mkdirSync(config.data_dir, { recursive: true });
   const records = await Records.open(join(config.data_dir, 'records'));
@@ -47,30 +37,16 @@ async function main(): Promise<void> {
   log.info({ reverted, metadef_namespaces_loaded: loaded, data_dir: config.data_dir }, 'image records ready');
 
   const app = createImageServer({ config, records, data, importer, metadefs, auth: new Authenticator(config) }, log);
-  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down');
+  stopOnSignals(app, config.shutdown_timeout_ms, async () => {
     importer.stop();
-    const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdown_timeout_ms);
-    try {
-      await app.close();
-      await data.stop();
-      await records.close();
-      await swift.close();
-    } finally {
-      clearTimeout(deadline);
-      process.exit(0);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    await data.stop();
+    await records.close();
+    await swift.close();
+  });
 
   const address = await app.listen({ host: config.bind_ip, port: config.bind_port });
   data.startSweeping();
-  process.stdout.write(`${JSON.stringify({ event: 'listening', url: address })}\n`);
+  announceListening(address);
 }
 
 main().catch((err) => {
