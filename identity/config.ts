@@ -2,7 +2,7 @@
 // STOWAGE_IDENTITY_* environment overrides (env beats file) and command-line flags (beat
 // both). Keys keep the file's snake_case names.
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../common/config.js';
+import { ConfigError, readSection } from '../common/config.js';
 
 export interface IdentitySettings {
   bind_ip: string;
@@ -52,36 +52,9 @@ export interface IdentityFlags {
   configPath?: string;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function coerce(key: keyof IdentitySettings, value: unknown, source: string): string | number {
-  if (typeof DEFAULT_IDENTITY_SETTINGS[key] === 'string') {
-    if (typeof value !== 'string') throw new ConfigError(`${source}: ${key} must be a string`);
-    return value;
-  }
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  const min = key === 'bind_port' ? 0 : 1;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(`${source}: ${key} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 export function loadIdentityConfig(file: Record<string, unknown>, flags: IdentityFlags = {}, env: NodeJS.ProcessEnv = process.env): IdentitySettings {
-  const section = file.identity === undefined ? {} : file.identity;
-  if (!isRecord(section)) throw new ConfigError('the "identity" section must be an object');
-  const settings: Record<string, string | number> = { ...DEFAULT_IDENTITY_SETTINGS };
-  for (const key of Object.keys(section)) {
-    if (!(key in DEFAULT_IDENTITY_SETTINGS)) throw new ConfigError(`identity: unknown key "${key}"`);
-  }
-  for (const key of Object.keys(DEFAULT_IDENTITY_SETTINGS) as (keyof IdentitySettings)[]) {
-    if (section[key] !== undefined) settings[key] = coerce(key, section[key], 'identity');
-    const envName = `STOWAGE_IDENTITY_${key.toUpperCase()}`;
-    if (env[envName] !== undefined) settings[key] = coerce(key, env[envName], envName);
-  }
-  if (flags.bindIp !== undefined) settings.bind_ip = flags.bindIp;
-  if (flags.port !== undefined) settings.bind_port = coerce('bind_port', flags.port, '--port');
-  const config = settings as unknown as IdentitySettings;
+  const config = readSection(file, 'identity', DEFAULT_IDENTITY_SETTINGS, { env, flags });
   if (config.data_dir === '') {
     const base = flags.configPath ? dirname(resolve(flags.configPath)) : (env.STOWAGE_DATA ?? './data');
     config.data_dir = join(base, 'identity');

@@ -2,7 +2,7 @@
 // (plus the `identity` section's service_password), command-line flags and
 // STOWAGE_IMAGE_SERVICE_<KEY> environment overrides (env beats file, flags beat env).
 import { dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../common/config.js';
+import { ConfigError, isRecord, readSection } from '../common/config.js';
 
 export interface ImageServiceSettings {
   bind_ip: string;
@@ -103,21 +103,6 @@ export interface ImageServiceFlags {
   configPath?: string;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function coerce(key: keyof ImageServiceSettings, value: unknown, source: string): string | number {
-  if (typeof DEFAULT_SETTINGS[key] === 'string') {
-    if (typeof value === 'boolean') return String(value);
-    if (typeof value !== 'string') throw new ConfigError(`${source}: ${key} must be a string`);
-    return value;
-  }
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  const min = key === 'bind_port' ? 0 : 1;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(`${source}: ${key} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
-  }
-  return n;
-}
 
 const list = (value: string) => value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
 
@@ -126,22 +111,10 @@ export function loadImageServiceConfig(
   flags: ImageServiceFlags = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ImageServiceConfig {
-  const section = file.image_service === undefined ? {} : file.image_service;
-  if (!isRecord(section)) throw new ConfigError('the "image_service" section must be an object');
-  const settings: Record<string, string | number> = { ...DEFAULT_SETTINGS };
-  for (const key of Object.keys(section)) {
-    if (!(key in DEFAULT_SETTINGS)) throw new ConfigError(`image_service: unknown key "${key}"`);
-  }
   // The cluster writes the service user's password into the identity section.
   const identity = isRecord(file.identity) ? file.identity : {};
-  if (typeof identity.service_password === 'string') settings.service_password = identity.service_password;
-  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ImageServiceSettings)[]) {
-    if (section[key] !== undefined) settings[key] = coerce(key, section[key], 'image_service');
-    const envName = `STOWAGE_IMAGE_SERVICE_${key.toUpperCase()}`;
-    if (env[envName] !== undefined) settings[key] = coerce(key, env[envName], envName);
-  }
-  if (flags.bindIp !== undefined) settings.bind_ip = flags.bindIp;
-  if (flags.port !== undefined) settings.bind_port = coerce('bind_port', flags.port, '--port');
+  const preset = typeof identity.service_password === 'string' ? { service_password: identity.service_password } : {};
+  const settings = readSection(file, 'image_service', DEFAULT_SETTINGS, { env, flags, preset });
   if (settings.data_dir === '') {
     const base = flags.configPath ? dirname(resolve(flags.configPath)) : (env.STOWAGE_DATA ?? './data');
     settings.data_dir = join(base, 'image-service');

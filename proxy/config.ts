@@ -2,7 +2,7 @@
 // hash secrets and ring_dir, command-line flags, and STOWAGE_PROXY_* environment
 // overrides (env beats file, flags beat env). Keys keep the file's snake_case names.
 import { join, resolve } from 'node:path';
-import { ConfigError, hashConfig, type HashConfig } from '../common/config.js';
+import { ConfigError, hashConfig, isRecord, readSection, type HashConfig } from '../common/config.js';
 
 export interface UserEntry {
   key: string;
@@ -120,9 +120,6 @@ export interface ProxyFlags {
   ringDir?: string;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function parseUsers(raw: unknown): Map<string, UserEntry> {
   if (raw === undefined) return new Map(Object.entries(DEFAULT_USERS));
   if (!isRecord(raw)) throw new ConfigError('proxy.users must be an object of "account:user" entries');
@@ -150,38 +147,13 @@ function parseUsers(raw: unknown): Map<string, UserEntry> {
   return users;
 }
 
-function coerce(key: keyof ProxySettings, value: unknown, source: string): string | number {
-  const expected = typeof DEFAULT_SETTINGS[key];
-  if (expected === 'string') {
-    if (typeof value !== 'string') throw new ConfigError(`${source}: ${key} must be a string`);
-    return value;
-  }
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  const min = key === 'bind_port' ? 0 : 1;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(`${source}: ${key} must be an integer >= ${min}, not ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
 export function loadProxyConfig(
   file: Record<string, unknown>,
   flags: ProxyFlags = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ProxyConfig {
-  const section = file.proxy === undefined ? {} : file.proxy;
-  if (!isRecord(section)) throw new ConfigError('the "proxy" section must be an object');
-  const settings: Record<string, string | number> = { ...DEFAULT_SETTINGS };
-  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ProxySettings)[]) {
-    if (section[key] !== undefined) settings[key] = coerce(key, section[key], 'proxy');
-    const envValue = env[`STOWAGE_PROXY_${key.toUpperCase()}`];
-    if (envValue !== undefined) settings[key] = coerce(key, envValue, `STOWAGE_PROXY_${key.toUpperCase()}`);
-  }
-  for (const key of Object.keys(section)) {
-    if (key !== 'users' && !(key in DEFAULT_SETTINGS)) throw new ConfigError(`proxy: unknown key "${key}"`);
-  }
-  if (flags.bindIp !== undefined) settings.bind_ip = flags.bindIp;
-  if (flags.port !== undefined) settings.bind_port = coerce('bind_port', flags.port, '--port');
+  const settings = readSection(file, 'proxy', DEFAULT_SETTINGS, { env, flags, otherKeys: ['users'] });
+  const section = (file.proxy ?? {}) as Record<string, unknown>;
 
   const hash = hashConfig(file, env);
   const dataDir = env.STOWAGE_DATA ?? './data';
@@ -189,7 +161,7 @@ export function loadProxyConfig(
   const ringDir = flags.ringDir ?? env.STOWAGE_RING_DIR ?? ringDirFromFile ?? join(dataDir, 'rings');
 
   const config = {
-    ...(settings as unknown as ProxySettings),
+    ...settings,
     ring_dir: resolve(ringDir),
     hash,
     users: parseUsers(section.users),
