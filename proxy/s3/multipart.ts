@@ -146,3 +146,31 @@ export async function deleteSegments(ctx: S3Context, req: S3Request, names: stri
     );
   }
 }
+
+/**
+ * The object's headers and, when it is a multipart object (a static large object), the
+ * size of each part from its manifest; `parts` is null for a simple object. NoSuchKey when
+ * there is no such object.
+ */
+export async function objectParts(ctx: S3Context, req: S3Request): Promise<{ headers: Record<string, string>; parts: number[] | null }> {
+  const res = await swift(ctx, req, { method: 'GET', container: req.bucket!, object: req.key!, query: { 'multipart-manifest': 'get' } });
+  if (res.status === 404) {
+    drainBody(res);
+    await requireBucket(ctx, req);
+    throw new S3Error('NoSuchKey', undefined, { Key: req.key! });
+  }
+  if (!isSuccess(res.status)) {
+    drainBody(res);
+    throw fromSwiftStatus(res.status, { bucket: req.bucket!, key: req.key! });
+  }
+  if ((res.headers['x-static-large-object'] ?? '').toLowerCase() !== 'true') {
+    drainBody(res);
+    return { headers: res.headers, parts: null };
+  }
+  const entries = JSON.parse(await responseText(res)) as Array<{ bytes: number; range?: string }>;
+  const parts = entries.map((e) => {
+    const m = e.range ? /^(\d+)-(\d+)$/.exec(e.range) : null;
+    return m ? Number(m[2]) - Number(m[1]) + 1 : e.bytes;
+  });
+  return { headers: res.headers, parts };
+}

@@ -1,10 +1,10 @@
 // GetObjectAttributes (GET /<bucket>/<key>?attributes, x-amz-object-attributes): the ETag
 // (unquoted, as S3 gives it here), size, storage class and, for a multipart object, its
 // parts (numbers and sizes from the manifest), paged by max-parts / part-number-marker.
-import { requireBucket } from '../buckets.js';
-import { S3Error, fromSwiftStatus } from '../errors.js';
+import { S3Error } from '../errors.js';
+import { objectParts } from '../multipart.js';
 import { s3ObjectHeaders } from '../objects.js';
-import { drainBody, isSuccess, responseText, swift, xmlResponse, type Command } from '../request.js';
+import { xmlResponse, type Command } from '../request.js';
 import { toXml } from '../xml.js';
 
 const KNOWN = new Set(['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize']);
@@ -23,32 +23,14 @@ export const getObjectAttributes: Command = async (ctx, req) => {
   const maxParts = Math.min(MAX_PARTS, maxText === undefined ? MAX_PARTS : Number(maxText));
   const after = markerText === undefined ? 0 : Number(markerText);
 
-  // The manifest when the object is a multipart one; the object's own headers either way.
-  const res = await swift(ctx, req, { method: 'GET', container: req.bucket!, object: req.key!, query: { 'multipart-manifest': 'get' } });
-  if (res.status === 404) {
-    drainBody(res);
-    await requireBucket(ctx, req);
-    throw new S3Error('NoSuchKey', undefined, { Key: req.key! });
-  }
-  if (!isSuccess(res.status)) {
-    drainBody(res);
-    throw fromSwiftStatus(res.status, { bucket: req.bucket!, key: req.key! });
-  }
-  const isMultipart = (res.headers['x-static-large-object'] ?? '').toLowerCase() === 'true';
-  let sizes: number[] = [];
-  if (isMultipart) {
-    const entries = JSON.parse(await responseText(res)) as Array<{ bytes: number; range?: string }>;
-    sizes = entries.map((e) => {
-      const m = e.range ? /^(\d+)-(\d+)$/.exec(e.range) : null;
-      return m ? Number(m[2]) - Number(m[1]) + 1 : e.bytes;
-    });
-  } else drainBody(res);
-  const shown = s3ObjectHeaders(res.headers);
-  const size = isMultipart ? sizes.reduce((a, b) => a + b, 0) : Number(res.headers['content-length'] ?? 0);
+  const { headers, parts } = await objectParts(ctx, req);
+  const sizes = parts ?? [];
+  const shown = s3ObjectHeaders(headers);
+  const size = parts ? parts.reduce((a, b) => a + b, 0) : Number(headers['content-length'] ?? 0);
 
   const body: Record<string, unknown> = {};
   if (wanted.includes('ETag')) body.ETag = (shown.etag ?? '').replace(/^"(.*)"$/, '$1');
-  if (wanted.includes('ObjectParts') && isMultipart) {
+  if (wanted.includes('ObjectParts') && parts) {
     const page = sizes.map((s, i) => ({ PartNumber: i + 1, Size: s })).filter((p) => p.PartNumber > after).slice(0, maxParts);
     const last = page[page.length - 1];
     body.ObjectParts = {

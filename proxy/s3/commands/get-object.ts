@@ -4,8 +4,8 @@
 import { requireBucket } from '../buckets.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { s3ObjectHeaders } from '../objects.js';
-import { partNumberOf } from '../multipart.js';
-import { drainBody, isSuccess, responseText, swift, type Command, type S3Context, type S3Request } from '../request.js';
+import { objectParts, partNumberOf } from '../multipart.js';
+import { drainBody, swift, type Command, type S3Context, type S3Request } from '../request.js';
 
 const PASSED_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 const OVERRIDES = ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'];
@@ -16,31 +16,16 @@ const OVERRIDES = ['content-type', 'content-language', 'expires', 'cache-control
  */
 async function partRange(ctx: S3Context, req: S3Request): Promise<{ range?: string; count: number }> {
   const number = partNumberOf(req);
-  const res = await swift(ctx, req, { method: 'GET', container: req.bucket!, object: req.key!, query: { 'multipart-manifest': 'get' } });
-  if (res.status === 404) {
-    drainBody(res);
-    await requireBucket(ctx, req);
-    throw new S3Error('NoSuchKey', undefined, { Key: req.key! });
-  }
-  if (!isSuccess(res.status)) {
-    drainBody(res);
-    throw fromSwiftStatus(res.status, { bucket: req.bucket!, key: req.key! });
-  }
-  if ((res.headers['x-static-large-object'] ?? '').toLowerCase() !== 'true') {
-    drainBody(res);
+  const { parts } = await objectParts(ctx, req);
+  if (parts === null) {
     if (number !== 1) throw new S3Error('InvalidPartNumber');
     return { count: 1 };
   }
-  const entries = JSON.parse(await responseText(res)) as Array<{ bytes: number; range?: string }>;
-  if (number > entries.length) throw new S3Error('InvalidPartNumber');
-  const sizes = entries.map((e) => {
-    const m = e.range ? /^(\d+)-(\d+)$/.exec(e.range) : null;
-    return m ? Number(m[2]) - Number(m[1]) + 1 : e.bytes;
-  });
-  const first = sizes.slice(0, number - 1).reduce((a, b) => a + b, 0);
-  const size = sizes[number - 1]!;
+  if (number > parts.length) throw new S3Error('InvalidPartNumber');
+  const first = parts.slice(0, number - 1).reduce((a, b) => a + b, 0);
+  const size = parts[number - 1]!;
   // An empty last part has no byte range to ask for; the whole (empty) remainder is it.
-  return size > 0 ? { range: `bytes=${first}-${first + size - 1}`, count: entries.length } : { count: entries.length };
+  return size > 0 ? { range: `bytes=${first}-${first + size - 1}`, count: parts.length } : { count: parts.length };
 }
 
 export const getObject: Command = async (ctx, req) => {
