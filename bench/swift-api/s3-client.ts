@@ -3,17 +3,23 @@
 // Authorization header (UNSIGNED-PAYLOAD, as the AWS CLI and SDKs send large bodies), with
 // the tempauth user as access key and its key as secret. The endpoint is the storage URL's
 // origin: the proxy answers S3 on the same port as Swift.
-import { createHash, createHmac } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Auth, ObjectClient, SwiftRequest } from './client.js';
+import {
+  ALGORITHM,
+  UNSIGNED_PAYLOAD,
+  canonicalRequest,
+  scopeString,
+  sign,
+  signingKey,
+  stringToSign,
+  toAmzDate,
+  type CredentialScope,
+} from '../../proxy/s3/signature-v4.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const REGION = 'us-east-1';
-const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-const sha256Hex = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
 
 export class S3ObjectClient implements ObjectClient {
   readonly putStatus = 200;
@@ -42,29 +48,27 @@ export class S3ObjectClient implements ObjectClient {
     });
   }
 
-  private signingKey(date: string): Buffer {
-    if (date !== this.keyDate) {
-      this.key = hmac(hmac(hmac(hmac(`AWS4${this.secret}`, date), REGION), 's3'), 'aws4_request');
-      this.keyDate = date;
+  private keyFor(scope: CredentialScope): Buffer {
+    if (scope.date !== this.keyDate) {
+      this.key = signingKey(this.secret, scope);
+      this.keyDate = scope.date;
     }
     return this.key;
   }
 
-  /** SigV4 headers for a request without a query string. */
+  /** SigV4 headers for a request without a query string (the proxy's own canonical form). */
   private sign(method: string, path: string, extra: Record<string, string>): Record<string, string> {
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    const date = amzDate.slice(0, 8);
+    const amzDate = toAmzDate(Date.now());
+    const scope: CredentialScope = { accessKey: this.accessKey, date: amzDate.slice(0, 8), region: REGION, service: 's3' };
     const headers: Record<string, string> = { host: this.host, 'x-amz-content-sha256': UNSIGNED_PAYLOAD, 'x-amz-date': amzDate };
-    const signed = Object.keys(headers).sort();
-    const canonical = [method, path, '', ...signed.map((h) => `${h}:${headers[h]}`), '', signed.join(';'), UNSIGNED_PAYLOAD].join('\n');
-    const scope = `${date}/${REGION}/s3/aws4_request`;
-    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonical)].join('\n');
-    const signature = createHmac('sha256', this.signingKey(date)).update(toSign, 'utf8').digest('hex');
+    const signedHeaders = Object.keys(headers).sort();
+    const canonical = canonicalRequest({ method, path: decodeURIComponent(path), query: [], headers, signedHeaders, payloadHash: UNSIGNED_PAYLOAD });
+    const signature = sign(this.keyFor(scope), stringToSign(amzDate, scope, canonical));
     return {
       ...extra,
       'x-amz-content-sha256': UNSIGNED_PAYLOAD,
       'x-amz-date': amzDate,
-      authorization: `AWS4-HMAC-SHA256 Credential=${this.accessKey}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`,
+      authorization: `${ALGORITHM} Credential=${this.accessKey}/${scopeString(scope)}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`,
     };
   }
 

@@ -9,19 +9,12 @@ import PQueue from 'p-queue';
 import { quoteName } from '../../common/paths.js';
 import type { Ring } from '../../ring-builder/index.js';
 import type { TestCluster } from '../proxy/harness.js';
+import type { ObjectReplicatorStats } from '../../replicator/object-replicator.js';
 
 const STOWAGE = fileURLToPath(new URL('../../../bin/stowage', import.meta.url));
 
-export interface ReplicatorFigures {
-  partitionsChecked: number;
-  suffixesSynced: number;
-  objectsPushed: number;
-  bytesMoved: number;
-  handoffsRemoved: number;
-  failures: number;
-  tmpRemoved: number;
-  seconds: number;
-}
+/** What one object replicator pass reports (the line `--once` prints). */
+export type ReplicatorFigures = ObjectReplicatorStats;
 
 /** `bin/stowage <daemon> --once` for one node (1-based); its figures. */
 export async function runOnce<T = Record<string, number>>(cluster: TestCluster, index: number, daemon: string, extraArgs: string[] = []): Promise<T> {
