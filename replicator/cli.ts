@@ -12,6 +12,7 @@ import { runObjectReplicatorPass } from './object-replicator.js';
 import { runUpdaterPass } from './updater.js';
 import { runAccountReplicatorPass, runContainerReplicatorPass } from './db-replicator.js';
 import { runExpirerPass } from './expirer.js';
+import { runLoop } from './node-daemons.js';
 import { runDbAuditorPass } from './db-auditor.js';
 
 export interface DaemonEntry {
@@ -82,13 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  let stopping = false;
-  const stop = () => (stopping = true);
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  while (!stopping) {
-    await pass().catch((err) => log.error({ err }, 'pass failed'));
-    for (let waited = 0; waited < intervalS * 1000 && !stopping; waited += 250) await new Promise((r) => setTimeout(r, 250));
-  }
+  const stopped = new AbortController();
+  process.on('SIGTERM', () => stopped.abort());
+  process.on('SIGINT', () => stopped.abort());
+  await runLoop(daemon, pass, intervalS * 1000, stopped.signal, log);
   return 0;
 }

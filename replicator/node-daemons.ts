@@ -24,7 +24,8 @@ export async function startNodeDaemons(config: StorageConfig, log: FastifyBaseLo
   for (const [name, entry] of Object.entries(DAEMONS)) {
     if (entry.aliasOf) continue;
     const ctx = createDaemonContext(config, hasher, log.child({ daemon: name }));
-    loops.push(runLoop(name, () => entry.pass(ctx), config.daemon_interval * 1000, controller.signal, ctx.log));
+    const intervalMs = config.daemon_interval * 1000;
+    loops.push(runLoop(name, () => entry.pass(ctx), intervalMs, controller.signal, ctx.log, Math.random() * intervalMs));
   }
   log.info({ daemons: Object.keys(DAEMONS).filter((n) => !DAEMONS[n]!.aliasOf), interval_s: config.daemon_interval }, 'background daemons started');
   return {
@@ -37,8 +38,16 @@ export async function startNodeDaemons(config: StorageConfig, log: FastifyBaseLo
   };
 }
 
-async function runLoop(name: string, pass: () => Promise<object>, intervalMs: number, signal: AbortSignal, log: FastifyBaseLogger): Promise<void> {
-  let wait = Math.random() * intervalMs;
+/** Runs `pass` every `intervalMs` (the first after `firstWaitMs`) until `signal` aborts; a failed pass is logged. */
+export async function runLoop(
+  name: string,
+  pass: () => Promise<object>,
+  intervalMs: number,
+  signal: AbortSignal,
+  log: FastifyBaseLogger,
+  firstWaitMs = 0,
+): Promise<void> {
+  let wait = firstWaitMs;
   let warnedNoRing = false;
   while (await pause(wait, signal)) {
     wait = intervalMs;
