@@ -1,17 +1,14 @@
 // The identity service as a real process for tests: its own config file and data
 // directory, an ephemeral port (kept across restarts), the bootstrap admin's credentials,
 // and small helpers to log in and call the Keystone API as a client would.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Child } from '../proxy/harness.js';
 
 const IDENTITY = fileURLToPath(new URL('../../identity/main.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
-const LOG_TAIL_BYTES = 16 * 1024;
 
 export interface IdentityOptions {
   /** Extra keys of the config file's `identity` section (token_life_s, object_store_url…). */
@@ -39,8 +36,9 @@ export interface Login {
 }
 
 export class RunningIdentity {
-  private child: ChildProcess | null = null;
-  private tail = '';
+  private child: Child | null = null;
+  /** The log tail of the last process, once it is stopped. */
+  private lastLogs = '';
   url = '';
 
   constructor(
@@ -57,39 +55,17 @@ export class RunningIdentity {
 
   async start(): Promise<void> {
     const port = this.url === '' ? '0' : new URL(this.url).port;
-    const child = spawn(process.execPath, [IDENTITY, '--config', this.configPath, '--bind-ip', '127.0.0.1', '--port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.tail = (this.tail + chunk.toString()).slice(-LOG_TAIL_BYTES);
-    });
-    const ready = await new Promise<{ url: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`identity not ready after ${READY_TIMEOUT_MS} ms:\n${this.tail}`)), READY_TIMEOUT_MS);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        try {
-          const event = JSON.parse(line) as { event?: string; url: string };
-          if (event.event === 'listening') {
-            clearTimeout(timer);
-            resolve(event);
-          }
-        } catch {
-          // not an event line
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`identity exited with ${code} before listening:\n${this.tail}`));
-      });
-    });
-    this.url = ready.url;
+    this.child = await Child.spawn('identity', IDENTITY, ['--config', this.configPath, '--bind-ip', '127.0.0.1', '--port', port], READY_TIMEOUT_MS);
+    this.url = String(this.child.ready.url);
   }
 
   /** SIGTERM; resolves with the exit code. */
   async stop(): Promise<number | null> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
+    if (!child) return null;
+    const code = await child.stop('SIGTERM');
+    this.lastLogs = child.logTail;
     return code;
   }
 
@@ -105,7 +81,7 @@ export class RunningIdentity {
   }
 
   get logs(): string {
-    return this.tail;
+    return this.child?.logTail ?? this.lastLogs;
   }
 
   /** A Keystone API call; `path` is relative to the service root ("/v3/projects"). */

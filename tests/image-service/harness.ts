@@ -2,18 +2,14 @@
 // proxy harness's TestCluster). Two ways to authenticate: "noauth" (the caller's project
 // and roles in trusted X-Project-Id / X-Roles headers; the service stores bytes as a
 // tempauth user) for API tests, and "keystone" with a real identity process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { TestCluster } from '../proxy/harness.js';
+import { Child, TestCluster } from '../proxy/harness.js';
 
 const IMAGE_SERVICE = fileURLToPath(new URL('../../image-service/main.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
-const LOG_TAIL_BYTES = 32 * 1024;
 export const MiB = 1024 * 1024;
 
 export interface Caller {
@@ -31,8 +27,9 @@ export interface ApiResponse {
 }
 
 export class RunningImageService {
-  private child: ChildProcess | null = null;
-  private tail = '';
+  private child: Child | null = null;
+  /** The log tail of the last process, once it is stopped. */
+  private lastLogs = '';
   url = '';
 
   constructor(
@@ -46,47 +43,25 @@ export class RunningImageService {
 
   async start(): Promise<void> {
     const port = this.url === '' ? '0' : new URL(this.url).port;
-    const child = spawn(process.execPath, [IMAGE_SERVICE, '--config', this.configPath, '--bind-ip', '127.0.0.1', '--port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.tail = (this.tail + chunk.toString()).slice(-LOG_TAIL_BYTES);
-    });
-    const ready = await new Promise<{ url: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`image service not ready after ${READY_TIMEOUT_MS} ms:\n${this.tail}`)), READY_TIMEOUT_MS);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        try {
-          const event = JSON.parse(line) as { event?: string; url: string };
-          if (event.event === 'listening') {
-            clearTimeout(timer);
-            resolve(event);
-          }
-        } catch {
-          // not an event line
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`image service exited with ${code} before listening:\n${this.tail}`));
-      });
-    });
-    this.url = ready.url;
+    this.child = await Child.spawn('image-service', IMAGE_SERVICE, ['--config', this.configPath, '--bind-ip', '127.0.0.1', '--port', port], READY_TIMEOUT_MS);
+    this.url = String(this.child.ready.url);
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.process.pid;
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    child.kill(signal);
-    const [code] = (await once(child, 'exit')) as [number | null];
+    if (!child) return null;
+    const code = await child.stop(signal);
+    this.lastLogs = child.logTail;
     return code;
   }
 
   get logs(): string {
-    return this.tail;
+    return this.child?.logTail ?? this.lastLogs;
   }
 
   /** A Glance API call as `caller` (noauth headers, or a token). */

@@ -20,7 +20,7 @@ const HASH_SECRETS = { hashPrefix: 'test-prefix', hashSuffix: 'test-suffix' };
 type ServerKind = 'object' | 'container' | 'account';
 
 /** A child process that printed {"event":"listening",…}; keeps the tail of its stderr for failures. */
-class Child {
+export class Child {
   private tail = '';
   private constructor(
     readonly name: string,
@@ -28,7 +28,7 @@ class Child {
     readonly ready: Record<string, unknown>,
   ) {}
 
-  static async spawn(name: string, script: string, args: string[]): Promise<Child> {
+  static async spawn(name: string, script: string, args: string[], readyTimeoutMs = READY_TIMEOUT_MS): Promise<Child> {
     const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const keep = (chunk: Buffer) => {
@@ -36,7 +36,7 @@ class Child {
     };
     proc.stderr!.on('data', keep);
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms:\n${stderr}`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error(`${name} not ready after ${readyTimeoutMs} ms:\n${stderr}`)), readyTimeoutMs);
       const lines = createInterface({ input: proc.stdout! });
       lines.on('line', (line) => {
         try {
