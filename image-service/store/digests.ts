@@ -1,30 +1,36 @@
 // What Glance computes while the bytes stream by: the MD5 checksum, the os_hash_value
 // (sha512), the size, and the first bytes of the image, enough to read a qcow2 header.
-import { createHash, type Hash } from 'node:crypto';
+// The two hashes run on worker threads (hash-threads.ts).
+import { ThreadedHashes } from './hash-threads.js';
 
 export const OS_HASH_ALGO = 'sha512';
 const HEADER_BYTES = 512;
 
 export class ImageDigests {
-  private readonly md5: Hash = createHash('md5');
-  private readonly sha: Hash = createHash(OS_HASH_ALGO);
+  private readonly hashes = new ThreadedHashes(['md5', OS_HASH_ALGO]);
   private readonly head: Buffer[] = [];
   private headLength = 0;
   size = 0;
 
-  update(chunk: Buffer): void {
-    this.md5.update(chunk);
-    this.sha.update(chunk);
+  /** Counts and queues `chunk`; resolves once the hashes are not too far behind. */
+  update(chunk: Buffer): Promise<void> {
     this.size += chunk.length;
     if (this.headLength < HEADER_BYTES) {
       const part = chunk.subarray(0, HEADER_BYTES - this.headLength);
       this.head.push(Buffer.from(part));
       this.headLength += part.length;
     }
+    return this.hashes.update(chunk);
   }
 
-  finish(): { checksum: string; os_hash_value: string; size: number; header: Buffer } {
-    return { checksum: this.md5.digest('hex'), os_hash_value: this.sha.digest('hex'), size: this.size, header: Buffer.concat(this.head) };
+  async finish(): Promise<{ checksum: string; os_hash_value: string; size: number; header: Buffer }> {
+    const [checksum, osHashValue] = await this.hashes.digest();
+    return { checksum: checksum!, os_hash_value: osHashValue!, size: this.size, header: Buffer.concat(this.head) };
+  }
+
+  /** Abandons the hashes of an upload that failed. */
+  abort(): void {
+    this.hashes.drop();
   }
 }
 

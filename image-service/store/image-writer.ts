@@ -63,7 +63,7 @@ export async function writeImage(swift: SwiftClient, source: AsyncIterable<Buffe
     if (single) {
       current = new ObjectStream(swift, target.object, options.length);
       for await (const chunk of source) {
-        digests.update(chunk);
+        await digests.update(chunk);
         if (digests.size > options.length!) throw new GlanceError(400, 'The image data is longer than its Content-Length');
         await current.write(chunk);
       }
@@ -71,7 +71,7 @@ export async function writeImage(swift: SwiftClient, source: AsyncIterable<Buffe
       await current.done;
     } else {
       for await (const chunk of source) {
-        digests.update(chunk);
+        await digests.update(chunk);
         if (digests.size > options.sizeCap) throw capError(options.sizeCap);
         if (options.length !== undefined && digests.size > options.length) throw new GlanceError(400, 'The image data is longer than its Content-Length');
         let offset = 0;
@@ -110,8 +110,9 @@ export async function writeImage(swift: SwiftClient, source: AsyncIterable<Buffe
     if (options.length !== undefined && digests.size !== options.length) {
       throw new GlanceError(400, `The image data ended after ${digests.size} of ${options.length} bytes`);
     }
-    return { ...digests.finish(), segmented: !single };
+    return { ...(await digests.finish()), segmented: !single };
   } catch (err) {
+    digests.abort();
     // The caller deletes what was written (removeWritten), once nothing is in flight.
     current?.stream.destroy(err as Error);
     await Promise.allSettled(inflight.map((s) => s.done));
