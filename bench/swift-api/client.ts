@@ -19,6 +19,22 @@ export class FatalError extends Error {
 export const EXIT_UNREACHABLE_OR_AUTH = 2;
 
 const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The keep-alive pool a benchmark client sends its requests over (Swift API or S3):
+ * `connections` at once, no pipelining, idle limits only; each request is bounded by its
+ * own signal.
+ */
+export function benchPool(storageUrl: URL, connections: number, idleTimeoutMs: number): Pool {
+  return new Pool(storageUrl.origin, {
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: CONNECT_TIMEOUT_MS },
+    headersTimeout: idleTimeoutMs,
+    bodyTimeout: idleTimeoutMs,
+  });
+}
 const AUTH_TIMEOUT_MS = 15_000;
 
 function isLoopback(address: string): boolean {
@@ -137,15 +153,7 @@ export class SwiftClient implements ObjectClient {
     private readonly runSignal: AbortSignal,
   ) {
     this.basePath = auth.storageUrl.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(auth.storageUrl.origin, {
-      connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
-      // Idle limits; the whole request is bounded by the per-request signal below.
-      headersTimeout: idleTimeoutMs,
-      bodyTimeout: idleTimeoutMs,
-    });
+    this.pool = benchPool(auth.storageUrl, connections, idleTimeoutMs);
   }
 
   request(req: SwiftRequest): Promise<Dispatcher.ResponseData> {

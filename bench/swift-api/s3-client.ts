@@ -3,9 +3,9 @@
 // Authorization header (UNSIGNED-PAYLOAD, as the AWS CLI and SDKs send large bodies), with
 // the tempauth user as access key and its key as secret. The endpoint is the storage URL's
 // origin: the proxy answers S3 on the same port as Swift.
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { Auth, ObjectClient, SwiftRequest } from './client.js';
+import { benchPool, type Auth, type ObjectClient, type SwiftRequest } from './client.js';
 import {
   ALGORITHM,
   UNSIGNED_PAYLOAD,
@@ -18,7 +18,6 @@ import {
   type CredentialScope,
 } from '../../proxy/s3/signature-v4.js';
 
-const CONNECT_TIMEOUT_MS = 5_000;
 const REGION = 'us-east-1';
 
 export class S3ObjectClient implements ObjectClient {
@@ -38,14 +37,7 @@ export class S3ObjectClient implements ObjectClient {
     private readonly runSignal: AbortSignal,
   ) {
     this.host = auth.storageUrl.host;
-    this.pool = new Pool(auth.storageUrl.origin, {
-      connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
-      headersTimeout: idleTimeoutMs,
-      bodyTimeout: idleTimeoutMs,
-    });
+    this.pool = benchPool(auth.storageUrl, connections, idleTimeoutMs);
   }
 
   private keyFor(scope: CredentialScope): Buffer {
