@@ -4,7 +4,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { insufficientStorage } from './errors.js';
+import { badRequest, insufficientStorage } from './errors.js';
 
 export type DatabaseKind = 'containers' | 'accounts';
 export type KvStore = Level<Buffer, unknown>;
@@ -26,6 +26,18 @@ export interface Device {
  */
 const DEVICE_CHECK_TTL_MS = 1000;
 
+/**
+ * Why `name` cannot be a device (a directory directly under the devices root), or
+ * undefined when it can: it must be one path segment, so nothing it names lies outside.
+ */
+export function deviceNameProblem(name: string): string | undefined {
+  if (name === '') return 'empty';
+  if (name === '.' || name === '..') return 'not a directory name';
+  if (name.includes('/')) return 'contains "/"';
+  if (name.includes('\0')) return 'contains a NUL byte';
+  return undefined;
+}
+
 export class Devices {
   private readonly stores = new Map<string, Promise<KvStore>>();
   /** Devices found present, with when that was last checked. */
@@ -34,8 +46,11 @@ export class Devices {
 
   constructor(readonly root: string) {}
 
-  /** The device's paths; 507 when <devices>/<name> is not a directory. */
+  /** The device's paths; 400 for a name that is not one path segment, 507 when <devices>/<name> is not a directory. */
   async get(name: string): Promise<Device> {
+    // The HTTP layer checked already; this guards every other caller too.
+    const problem = deviceNameProblem(name);
+    if (problem !== undefined) throw badRequest(`Invalid device: ${JSON.stringify(name)}: ${problem}`);
     const now = Date.now();
     const known = this.present.get(name);
     if (known !== undefined && now - known.checkedMs < DEVICE_CHECK_TTL_MS) return known.device;

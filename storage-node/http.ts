@@ -1,7 +1,10 @@
 // The HTTP shell the object, container and account servers share: a fastify app that
-// parses Swift's backend paths /<device>/<partition>/<account>[/<container>[/<object>]],
-// hands the request (body unread) to the server's handler for its method, and turns
-// the handler's answer or HttpError into the response. Also serves GET /healthcheck.
+// parses Swift's backend paths /<device>/<partition>/<account>[/<container>[/<object>]]
+// (and the partition verbs such as /<device>/<partition>/REPLICATE), hands the request
+// (body unread) to the server's handler for its method, and turns the handler's answer
+// or HttpError into the response. Also serves GET /healthcheck. Every route goes through
+// the one parser below: a device or partition that could name anything outside the
+// devices directory never reaches a handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -9,14 +12,16 @@ import { addAccessLog } from '../common/access-log.js';
 import { decodePath, parseQuery, RequestTargetError, splitTarget } from '../common/http.js';
 import { InvalidPathError, splitPath, type SwiftPath } from '../common/paths.js';
 import { InvalidTimestampError, Timestamp } from '../common/timestamp.js';
+import { deviceNameProblem } from './devices.js';
 import { badRequest, HttpError, methodNotAllowed } from './errors.js';
 
-export interface BackendRequest {
+/** A request about a whole partition of a device (e.g. REPLICATE): no account path. */
+export interface PartitionRequest {
   method: string;
+  /** A checked device name: one path segment, never "." or "..". */
   device: string;
   /** Canonical decimal form. */
   partition: string;
-  path: SwiftPath;
   query: Map<string, string>;
   /** Lower-case names; values byte-for-byte as sent (latin1 strings). */
   headers: Record<string, string>;
@@ -27,6 +32,10 @@ export interface BackendRequest {
   log: FastifyBaseLogger;
 }
 
+export interface BackendRequest extends PartitionRequest {
+  path: SwiftPath;
+}
+
 export interface BackendResponse {
   status: number;
   headers?: Record<string, string | number>;
@@ -34,12 +43,18 @@ export interface BackendResponse {
 }
 
 export type Handler = (req: BackendRequest) => Promise<BackendResponse>;
+export type PartitionHandler = (req: PartitionRequest) => Promise<BackendResponse>;
 
 export interface ServerSpec {
   /** How many of account, container and object a path may hold. */
   minSegments: number;
   maxSegments: number;
   handlers: Record<string, Handler>;
+  /**
+   * Verbs on a whole partition, keyed "<METHOD> <verb>" (e.g. "POST REPLICATE"):
+   * /<device>/<partition>/<verb>, a path no object of this server can have.
+   */
+  partitionVerbs?: Record<string, PartitionHandler>;
 }
 
 const ORIGINAL_CONTENT_TYPE = Symbol('stowage.originalContentType');
@@ -91,7 +106,8 @@ export function createBackendApp(name: 'object' | 'container' | 'account', logLe
 
 /** Routes every request of `app` to the handler `spec` has for its method. */
 export function serve(app: FastifyInstance, spec: ServerSpec): void {
-  const allowed = Object.keys(spec.handlers);
+  const verbMethods = Object.keys(spec.partitionVerbs ?? {}).map((key) => key.slice(0, key.indexOf(' ')));
+  const allowed = [...new Set([...Object.keys(spec.handlers), ...verbMethods])];
   app.all('/', async (request, reply) => {
     const response = await dispatch(spec, allowed, request.raw as RawRequest, reply.raw, request.log);
     reply.code(response.status).headers(response.headers ?? {});
@@ -117,14 +133,13 @@ async function dispatch(
     if (decoded === '/healthcheck' && (method === 'GET' || method === 'HEAD')) {
       return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'OK' };
     }
-    const handler = spec.handlers[method];
-    if (handler === undefined) throw methodNotAllowed(allowed);
-    const { device, partition, path } = splitBackendPath(decoded, spec);
-    return await handler({
+    // As Swift: an unknown method is 405 before its path is looked at.
+    if (!allowed.includes(method)) throw methodNotAllowed(allowed);
+    const target = parseBackendPath(decoded);
+    const common = {
       method,
-      device,
-      partition,
-      path,
+      device: target.device,
+      partition: target.partition,
       query: parseQuery(rawQuery),
       headers: headersOf(raw),
       body: raw,
@@ -133,7 +148,12 @@ async function dispatch(
         raw[EXPECTS_CONTINUE] = false;
       },
       log,
-    });
+    };
+    const verb = spec.partitionVerbs?.[`${method} ${target.rest.replace(/^\/|\/$/g, '')}`];
+    if (verb !== undefined) return await verb(common);
+    const handler = spec.handlers[method];
+    if (handler === undefined) throw methodNotAllowed(allowed);
+    return await handler({ ...common, path: splitPath(target.rest, spec.minSegments, spec.maxSegments) });
   } catch (err) {
     if (err instanceof RequestTargetError) throw new HttpError(err.status, err.message);
     if (err instanceof InvalidPathError) throw badRequest(err.message);
@@ -141,18 +161,25 @@ async function dispatch(
   }
 }
 
-/** "/<device>/<partition>/<account>[/<container>[/<object>]]" with names checked. */
-function splitBackendPath(decoded: string, spec: ServerSpec): { device: string; partition: string; path: SwiftPath } {
-  const parts = /^\/([^/]*)\/([^/]*)(\/.*)?$/.exec(decoded);
-  if (!parts || parts[3] === undefined) {
-    throw badRequest(`path must be /<device>/<partition>/<account>...: ${JSON.stringify(decoded.slice(0, 256))}`);
+/**
+ * Splits a decoded backend path "/<device>/<partition>/<rest>" and checks the device and
+ * partition, which become file-system path segments: the device is one segment that is
+ * not empty, ".", ".." and holds no NUL (an encoded "/" was decoded into a separator
+ * already, so "/..%2Foutside/7/..." names the device ".."); the partition is a decimal
+ * integer below 2^32. `rest` ("/a/c/o", "/REPLICATE") is left to the route.
+ */
+export function parseBackendPath(decoded: string): { device: string; partition: string; rest: string } {
+  const parts = /^\/([^/]*)\/([^/]*)(\/.*)$/.exec(decoded);
+  if (!parts) {
+    throw badRequest(`path must be /<device>/<partition>/...: ${JSON.stringify(decoded.slice(0, 256))}`);
   }
-  const [, device = '', partition = '', rest] = parts;
-  if (device === '' || device === '.' || device === '..') throw badRequest(`Invalid device: ${JSON.stringify(device)}`);
+  const [, device = '', partition = '', rest = ''] = parts;
+  const deviceProblem = deviceNameProblem(device);
+  if (deviceProblem !== undefined) throw badRequest(`Invalid device: ${JSON.stringify(device)}: ${deviceProblem}`);
   if (!/^\d{1,10}$/.test(partition) || Number(partition) > MAX_PARTITION) {
     throw badRequest(`Invalid partition: ${JSON.stringify(partition)}`);
   }
-  return { device, partition: String(Number(partition)), path: splitPath(rest, spec.minSegments, spec.maxSegments) };
+  return { device, partition: String(Number(partition)), rest };
 }
 
 function headersOf(raw: RawRequest): Record<string, string> {

@@ -10,7 +10,6 @@ import { containerBroker } from './container/db.js';
 import { containerServer } from './container/server.js';
 import { Devices } from './devices.js';
 import { createBackendApp, serve } from './http.js';
-import { replicateHook } from './object/replicate.js';
 import { objectServer } from './object/server.js';
 import { cleanStaleTmp } from './object/tmp-cleanup.js';
 import { UpdateSender } from './updates.js';
@@ -37,7 +36,6 @@ export async function startStorageNode(config: StorageConfig): Promise<StorageNo
   const staleTmp = await cleanStaleTmp(config.devices, Date.now());
   if (staleTmp > 0) apps.object.log.info({ removed: staleTmp }, 'removed stale tmp files left by unfinished writes');
   const objectCtx = { devices, hasher, updates: objectUpdates, clientTimeoutMs: config.client_timeout_ms, reclaimAgeS: config.reclaim_age };
-  apps.object.addHook('onRequest', replicateHook(objectCtx));
   serve(apps.object, objectServer(objectCtx));
   serve(apps.container, containerServer({ devices, hasher, broker: containers, reporter }));
   serve(apps.account, accountServer({ devices, hasher, broker: accountBroker() }));

@@ -2,7 +2,8 @@
 //
 // REPLICATE: `POST /<device>/<partition>/REPLICATE` (Node's HTTP parser refuses unknown
 // methods, so Swift's REPLICATE verb is a POST to a path no object can have: an object
-// path needs three names after the partition). Optional JSON body
+// path needs three names after the partition), a partition verb of the object server
+// (its device and partition checked by http.ts as every route's). Optional JSON body
 // {"recalculate": [suffix…], "list": [suffix…]}; the answer is
 // {"hashes": {suffix: md5}, "objects": {hash: [file…]}} — the partition's suffix hashes
 // (listed suffixes recomputed first) and, for the suffixes in "list", each object's
@@ -19,11 +20,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Timestamp } from '../../common/timestamp.js';
 import { renameDurably, tmpPath, mkdirDurably } from '../durable.js';
 import { badRequest, clientDisconnect, conflict, HttpError } from '../errors.js';
-import { integerHeader, type BackendRequest, type BackendResponse } from '../http.js';
+import { integerHeader, type BackendRequest, type BackendResponse, type PartitionRequest } from '../http.js';
 import { locate, type ObjectContext } from './context.js';
 import { CorruptFileError, readTrailer } from './datafile.js';
 import { classifyFiles, cleanupObject, parseFileName, type ObjectLocation } from './diskfile.js';
@@ -32,44 +32,18 @@ import { readdir } from 'node:fs/promises';
 
 export const REPLICATION_FILE_HEADER = 'x-backend-replication-file';
 export const REPLICATION_BODY_LENGTH_HEADER = 'x-backend-replication-body-length';
-const REPLICATE_RE = /^\/([^/?]+)\/(\d{1,10})\/REPLICATE\/?(?:\?.*)?$/;
 const MAX_REPLICATE_BODY = 1 << 20;
 export const DEFAULT_RECLAIM_AGE_S = 7 * 24 * 3600;
 
-/** A fastify onRequest hook answering REPLICATE requests before the object routes see them. */
-export function replicateHook(ctx: ObjectContext) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const raw = request.raw as { originalUrl?: string; url?: string; method?: string };
-    const m = REPLICATE_RE.exec(raw.originalUrl ?? raw.url ?? '');
-    if (!m || raw.method !== 'POST') return;
-    try {
-      const answer = await replicate(ctx, decodeURIComponent(m[1]!), String(Number(m[2]!)), request.raw);
-      await reply.code(200).header('Content-Type', 'application/json').send(JSON.stringify(answer));
-    } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
-      if (status >= 500) request.log.error({ err }, 'REPLICATE failed');
-      await reply
-        .code(status)
-        .type('text/plain; charset=utf-8')
-        .send(err instanceof HttpError ? err.message : 'Internal Server Error');
-    }
-    return reply;
-  };
-}
-
-async function replicate(
-  ctx: ObjectContext,
-  deviceName: string,
-  partition: string,
-  body: NodeJS.ReadableStream,
-): Promise<{ hashes: Record<string, string>; objects?: Record<string, string[]> }> {
-  const device = await ctx.devices.get(deviceName);
-  const request = parseReplicateBody(await readSmallBody(body));
-  const partDir = join(device.objects, partition);
+/** REPLICATE on /<device>/<partition>/REPLICATE: the partition's suffix hashes (and files). */
+export async function replicatePartition(ctx: ObjectContext, req: PartitionRequest): Promise<BackendResponse> {
+  const device = await ctx.devices.get(req.device);
+  const request = parseReplicateBody(await readSmallBody(req.body));
+  const partDir = join(device.objects, req.partition);
   const reclaimAgeS = ctx.reclaimAgeS ?? DEFAULT_RECLAIM_AGE_S;
   const hashes = await getHashes(partDir, { reclaimAgeS, recalculate: request.recalculate });
-  if (request.list.length === 0) return { hashes };
-  return { hashes, objects: await listObjects(partDir, request.list, reclaimAgeS) };
+  const answer = request.list.length === 0 ? { hashes } : { hashes, objects: await listObjects(partDir, request.list, reclaimAgeS) };
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(answer) };
 }
 
 async function readSmallBody(body: NodeJS.ReadableStream): Promise<string> {

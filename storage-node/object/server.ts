@@ -7,7 +7,7 @@ import { deleteObject } from './delete.js';
 import { getObject } from './get.js';
 import { postObject } from './post.js';
 import { putObject } from './put.js';
-import { receiveReplicatedFile, REPLICATION_FILE_HEADER } from './replicate.js';
+import { receiveReplicatedFile, replicatePartition, REPLICATION_FILE_HEADER } from './replicate.js';
 
 export function objectServer(ctx: ObjectContext): ServerSpec {
   return {
@@ -19,6 +19,9 @@ export function objectServer(ctx: ObjectContext): ServerSpec {
       HEAD: (req) => getObject(ctx, req),
       POST: (req) => postObject(ctx, req),
       DELETE: (req) => deleteObject(ctx, req),
+    },
+    partitionVerbs: {
+      'POST REPLICATE': (req) => replicatePartition(ctx, req),
     },
   };
 }

@@ -2,6 +2,7 @@
 // temporary devices directory, and speaks HTTP to it the way the proxy does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -112,6 +113,29 @@ export async function call(
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
   return { status: res.statusCode, headers: flat, body: data, text: data.toString('utf8') };
+}
+
+/**
+ * As call(), but the request target goes out byte for byte: fetch and undici normalize
+ * "." and ".." segments (even "%2e%2e") away, so an attack could never be sent with them.
+ */
+export function rawCall(method: string, baseUrl: string, rawTarget: string, headers: Record<string, string | number> = {}, body?: string): Promise<Reply> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ method, host: hostname, port, path: rawTarget, headers: { 'Content-Length': Buffer.byteLength(body ?? ''), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const data = Buffer.concat(chunks);
+        const flat: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: res.statusCode ?? 0, headers: flat, body: data, text: data.toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 let lastTicks = 0;
