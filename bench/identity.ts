@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { RingBuilder, writeRingFile } from '../ring-builder/index.js';
+import { TEST_USERS } from '../proxy/config.js';
 
 const IDENTITY = fileURLToPath(new URL('../identity/main.js', import.meta.url));
 const PROXY = fileURLToPath(new URL('../proxy/main.js', import.meta.url));
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
       builder.rebalance({ seed: 1 });
       await writeRingFile(join(ringDir, `${kind}.ring`), builder.ringData());
     }
-    writeFileSync(configPath, JSON.stringify({ ...base, identity: identitySection, proxy: { log_level: 'warn', identity_url: `${identity.url}/v3`, identity_cache_s: 60 } }));
+    writeFileSync(configPath, JSON.stringify({ ...base, identity: identitySection, proxy: { log_level: 'warn', identity_url: `${identity.url}/v3`, identity_cache_s: 60, users: TEST_USERS } }));
     const proxy = await startProcess('proxy', PROXY, ['--config', configPath, '--port', '0']);
     children.push(proxy.child);
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { readConfigFile } from '../common/config.js';
+import { TEST_USERS } from '../proxy/config.js';
 
 export const LOCAL_NODES = 4;
 export const PART_POWER = 10;
@@ -25,7 +26,11 @@ export function dataDirFrom(argv: string[], env = process.env): string {
   return resolve(i >= 0 && argv[i + 1] ? argv[i + 1]! : env.STOWAGE_DATA ?? './data');
 }
 
-/** Creates <data>, its config (fresh hash secrets) and rings dir when they are missing. */
+/**
+ * Creates <data>, its config and rings dir when they are missing. A new config gets fresh
+ * hash secrets and Swift's test users, written out so the operator sees (and can change)
+ * the keys the proxy accepts.
+ */
 export function prepareDataDir(dataDir: string): LocalLayout {
   const ringDir = join(dataDir, 'rings');
   mkdirSync(ringDir, { recursive: true });
@@ -35,6 +40,7 @@ export function prepareDataDir(dataDir: string): LocalLayout {
       hash_path_prefix: randomBytes(8).toString('hex'),
       hash_path_suffix: randomBytes(8).toString('hex'),
       ring_dir: ringDir,
+      proxy: { users: TEST_USERS },
     };
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { LOCAL_NODES, dataDirFrom, localNode, prepareDataDir, writeOpenrc } from './local-config.js';
 import { ensureDefaultRings } from './default-rings.js';
 import { Supervisor } from './supervisor.js';
-import { DEFAULT_USERS, loadProxyConfig, type UserEntry } from '../proxy/config.js';
+import { loadProxyConfig, type UserEntry } from '../proxy/config.js';
 import { loadIdentityConfig } from '../identity/config.js';
 
 const script = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -18,10 +18,10 @@ const PROXY = script('../proxy/main.js');
 const IDENTITY = script('../identity/main.js');
 const IMAGE_SERVICE = script('../image-service/main.js');
 
-/** "user / key / role" lines for the users the proxy will accept (the config's or its defaults). */
+/** "user / key / role" lines for the tempauth users the proxy will accept (proxy.users of the config). */
 function describeUsers(config: Record<string, unknown>): string[] {
   const section = (config.proxy ?? {}) as { users?: Record<string, UserEntry | string> };
-  return Object.entries(section.users ?? DEFAULT_USERS).map(([user, entry]) => {
+  return Object.entries(section.users ?? {}).map(([user, entry]) => {
     const [key, ...groups] = typeof entry === 'string' ? entry.split(/\s+/) : [entry.key, ...entry.groups];
     const account = `AUTH_${user.split(':')[0]}`;
     const role = groups.includes('.reseller_admin') ? 'reseller admin' : groups.includes('.admin') ? `admin of ${account}` : `non-admin in ${account}`;
@@ -73,8 +73,9 @@ async function main(): Promise<void> {
     console.log(`Stowage is running. Data: ${layout.dataDir} (logs in ${join(layout.dataDir, 'logs')})`);
     console.log(`  Swift API:  ${url}/v1/AUTH_<account>   auth: ${url}/auth/v1.0`);
     console.log(`  Storage:    ${LOCAL_NODES} nodes on 127.0.0.1-${LOCAL_NODES}, ports 6200 (object) 6201 (container) 6202 (account)`);
-    console.log('  Users (user / key):');
-    for (const line of describeUsers(layout.config)) console.log(`    ${line}`);
+    const users = describeUsers(layout.config);
+    console.log(`  Users (user / key, proxy.users in ${layout.configPath}):${users.length === 0 ? ' none' : ''}`);
+    for (const line of users) console.log(`    ${line}`);
     console.log(`  Try: swift -A ${url}/auth/v1.0 -U test:tester -K testing stat`);
     const { s3_region: region } = loadProxyConfig(layout.config);
     console.log(`  S3 API:     ${url} (region ${region}; access key = user, secret = key, e.g. test:tester / testing)`);

@@ -111,3 +111,46 @@ export class AttemptLimiter {
     while (this.windows.size >= MAX_ENTRIES) this.windows.delete(this.windows.keys().next().value!);
   }
 }
+
+/** Thrown when an attempt is refused; servers answer it 429 with Retry-After. */
+export class AttemptsExceeded extends Error {
+  readonly code = 'ERR_ATTEMPTS_EXCEEDED';
+  constructor(readonly retryAfterS: number) {
+    super('Too many failed authentication attempts; try again later.');
+  }
+}
+
+/**
+ * Runs `verify` (true when the secret was right) as one attempt counted by every
+ * (limiter, key) pair — a user's budget and a source's, say, which differ. Throws
+ * AttemptsExceeded, without verifying, when any of them is over its limit. A right secret
+ * refunds the attempt everywhere and clears the count of `resetKey`.
+ */
+export async function guardAttempt(
+  budgets: ReadonlyArray<readonly [AttemptLimiter, string]>,
+  verify: () => Promise<boolean> | boolean,
+  resetKey?: string,
+): Promise<boolean> {
+  const attempts: Attempt[] = [];
+  for (const [limiter, key] of budgets) {
+    const admission = limiter.admit([key]);
+    if (!admission.admitted) {
+      // Never checked, so no failure of the budgets that did admit it.
+      for (const a of attempts) a.succeeded();
+      throw new AttemptsExceeded(admission.retryAfterS);
+    }
+    attempts.push(admission.attempt);
+  }
+  let ok: boolean;
+  try {
+    ok = await verify();
+  } catch (err) {
+    for (const a of attempts) a.failed();
+    throw err;
+  }
+  for (const a of attempts) {
+    if (ok) a.succeeded(resetKey === undefined ? [] : [resetKey]);
+    else a.failed();
+  }
+  return ok;
+}

@@ -2,6 +2,7 @@
 // answered as Keystone's {"error":{"code","title","message"}}.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { addAccessLog } from '../common/access-log.js';
+import { boundRequestBodies } from '../common/body-timeouts.js';
 import { AuthService } from './auth-service.js';
 import type { IdentitySettings } from './config.js';
 import { KeystoneError } from './errors.js';
@@ -34,6 +35,7 @@ export function createIdentityServer(config: IdentitySettings, store: Store, sig
     trustProxy: false,
   });
   addAccessLog(app);
+  boundRequestBodies(app, { idleMs: config.client_timeout_ms, wholeBodyMs: config.body_timeout_ms });
   const auth = new AuthService(store, signer, config);
   const ctx: RouteContext = { store, auth, config };
 

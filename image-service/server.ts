@@ -3,6 +3,7 @@
 // stream, every error answered as Glance's JSON error document, and the routes.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { addAccessLog } from '../common/access-log.js';
+import { boundRequestBodies } from '../common/body-timeouts.js';
 import type { Authenticator, RequestContext } from './auth.js';
 import type { ImageServiceConfig } from './config.js';
 import { GlanceError, badRequest } from './errors.js';
@@ -10,6 +11,7 @@ import type { ImageData } from './image-data.js';
 import type { Importer } from './import.js';
 import type { MetadefCatalog } from './metadefs/catalog.js';
 import { PATCH_MEDIA_TYPE } from './patch.js';
+import type { StorageQuota } from './quota.js';
 import type { Records } from './records.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerDataRoutes } from './routes/data.js';
@@ -27,6 +29,7 @@ export interface ImageApi {
   records: Records;
   data: ImageData;
   importer: Importer;
+  quota: StorageQuota;
   metadefs: MetadefCatalog;
   auth: Authenticator;
 }
@@ -60,6 +63,7 @@ export function createImageServer(api: ImageApi, logger: FastifyBaseLogger): Fas
     routerOptions: { ignoreTrailingSlash: true },
   });
   addAccessLog(app);
+  boundRequestBodies(app, { idleMs: api.config.client_timeout_ms, wholeBodyMs: api.config.body_timeout_ms });
 
   app.removeAllContentTypeParsers();
   const jsonParser = (_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => {

@@ -28,6 +28,17 @@ export interface ProxySettings {
   error_suppression_limit: number;
   recheck_account_existence_s: number;
   recheck_container_existence_s: number;
+  /** Accounts and containers whose existence and metadata the proxy remembers at once (LRU). */
+  info_cache_max_entries: number;
+  /**
+   * Brute-force brake on tempauth keys and S3 signatures (proxy/auth/attempts.ts): failed
+   * attempts per user (or access key) and per source address within the window, and checks
+   * of one user or source in flight at once.
+   */
+  max_failed_auth_per_user: number;
+  max_failed_auth_per_source: number;
+  failed_auth_window_s: number;
+  max_concurrent_auth_checks: number;
   /** How long SIGTERM waits for in-flight requests before aborting them. */
   shutdown_timeout_ms: number;
   max_file_size: number;
@@ -68,8 +79,12 @@ export interface ProxyConfig extends ProxySettings {
   users: Map<string, UserEntry>;
 }
 
-/** Swift's functional-test users (DESIGN.md §7). */
-export const DEFAULT_USERS: Readonly<Record<string, UserEntry>> = {
+/**
+ * Swift's functional-test users (DESIGN.md §7), with keys every reader of Swift's docs knows:
+ * `npm start` writes them into a new local cluster's config file, where the operator sees
+ * them. A proxy is never given them silently: a config without `proxy.users` has none.
+ */
+export const TEST_USERS: Readonly<Record<string, UserEntry>> = {
   'test:tester': { key: 'testing', groups: ['.admin'] },
   'test2:tester2': { key: 'testing2', groups: ['.admin'] },
   'test:tester3': { key: 'testing3', groups: [] },
@@ -89,7 +104,12 @@ export const DEFAULT_SETTINGS: Readonly<ProxySettings> = {
   error_suppression_limit: 10,
   recheck_account_existence_s: 10,
   recheck_container_existence_s: 10,
+  info_cache_max_entries: 10_000,
   shutdown_timeout_ms: 30_000,
+  max_failed_auth_per_user: 10,
+  max_failed_auth_per_source: 100,
+  failed_auth_window_s: 60,
+  max_concurrent_auth_checks: 16,
   max_file_size: 5_368_709_122,
   max_meta_name_length: 128,
   max_meta_value_length: 256,
@@ -121,7 +141,7 @@ export interface ProxyFlags {
 }
 
 function parseUsers(raw: unknown): Map<string, UserEntry> {
-  if (raw === undefined) return new Map(Object.entries(DEFAULT_USERS));
+  if (raw === undefined) return new Map();
   if (!isRecord(raw)) throw new ConfigError('proxy.users must be an object of "account:user" entries');
   const users = new Map<string, UserEntry>();
   for (const [name, entry] of Object.entries(raw)) {
@@ -178,3 +198,11 @@ export function loadProxyConfig(
   }
   return config;
 }
+
+/** Configured users whose key is the well-known one of a Swift functional-test user. */
+export function wellKnownUsers(users: ReadonlyMap<string, UserEntry>): string[] {
+  return [...users].filter(([name, user]) => TEST_USERS[name]?.key === user.key).map(([name]) => name);
+}
+
+/** Whether `ip` only reaches this host: the loopback ranges. */
+export const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || ip === 'localhost';

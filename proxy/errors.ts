@@ -22,6 +22,7 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   413: 'Request Entity Too Large',
   416: 'Requested Range Not Satisfiable',
   422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
   499: 'Client Disconnect',
   500: 'Internal Error',
   501: 'Not Implemented',
@@ -76,6 +77,9 @@ export const preconditionFailed = (message?: string) => new SwiftError(412, mess
 export const entityTooLarge = (message?: string) => new SwiftError(413, message);
 export const rangeNotSatisfiable = () => new SwiftError(416);
 export const unprocessableEntity = (message?: string) => new SwiftError(422, message);
+/** Past the brute-force limit of proxy/auth/attempts.ts (Swift's ratelimit middleware also answers 429). */
+export const tooManyAttempts = (retryAfterS: number) =>
+  new SwiftError(429, 'Too many failed authentication attempts; try again later.', { 'retry-after': String(retryAfterS) });
 export const clientDisconnect = () => new SwiftError(499);
 export const internalError = (message?: string) => new SwiftError(500, message);
 export const notImplemented = (message?: string) => new SwiftError(501, message);

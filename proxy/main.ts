@@ -6,7 +6,7 @@
 import { readConfigFile } from '../common/config.js';
 import { announceListening, parseServiceArgs, stopOnSignals } from '../common/service.js';
 import { Backend } from './backend.js';
-import { loadProxyConfig } from './config.js';
+import { isLoopback, loadProxyConfig, wellKnownUsers } from './config.js';
 import { Replicas } from './replicas.js';
 import { loadRings } from './rings.js';
 import { createProxyServer } from './server.js';
@@ -27,6 +27,16 @@ async function main(): Promise<void> {
   const app = createProxyServer(config, rings, new Replicas(backend));
 
   stopOnSignals(app, config.shutdown_timeout_ms, () => backend.close());
+  if (config.users.size === 0) {
+    app.log.warn('no tempauth users configured (proxy.users): /auth/v1.0 accepts nobody; Keystone tokens and ACLs still work');
+  }
+  const exposed = wellKnownUsers(config.users);
+  if (exposed.length > 0 && !isLoopback(config.bind_ip)) {
+    app.log.error(
+      { users: exposed, bind_ip: config.bind_ip },
+      'SECURITY WARNING: users with the well-known keys of Swift\'s test users are configured on a proxy reachable from other hosts; change their keys in proxy.users',
+    );
+  }
 
   const address = await app.listen({ host: config.bind_ip, port: config.bind_port });
   announceListening(address);

@@ -6,8 +6,11 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { addAccessLog } from '../common/access-log.js';
+import { STREAMED_BODY, boundRequestBodies } from '../common/body-timeouts.js';
 import type { ProxyConfig } from './config.js';
-import { SwiftError, badRequest, methodNotAllowed, notFound } from './errors.js';
+import { SwiftError, badRequest, methodNotAllowed, notFound, tooManyAttempts } from './errors.js';
+import { AttemptsExceeded } from '../common/rate-limit.js';
+import { AuthAttempts } from './auth/attempts.js';
 import { TempAuth } from './auth/tempauth.js';
 import { KeystoneAuth, requestIdentifier } from './auth/keystone.js';
 import type { Replicas } from './replicas.js';
@@ -84,11 +87,17 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
           : (req.url ?? '/'),
   });
   addAccessLog(app);
+  // Uploads are timed per chunk by their readers (client_timeout_ms, answered 408); the
+  // socket bound is the backstop for bodies nobody is reading, a moment later so that
+  // the readers' 408 wins the race. Small bodies (/auth) must arrive whole in that time.
+  boundRequestBodies(app, { idleMs: config.client_timeout_ms + 1000, wholeBodyMs: config.client_timeout_ms });
   app.addHttpMethod('COPY', { hasBody: true });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
-  const auth = new TempAuth(config.users, config.token_secret, config.token_life_s);
+  // One brute-force budget for tempauth keys and S3 signatures (see auth/attempts.ts).
+  const attempts = new AuthAttempts(config);
+  const auth = new TempAuth(config.users, config.token_secret, config.token_life_s, attempts);
   const keystone =
     config.identity_url === ''
       ? null
@@ -135,6 +144,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     let status = 500;
     let message = 'An error occurred while processing the request.';
     let headers: Record<string, string> = {};
+    if (err instanceof AttemptsExceeded) err = tooManyAttempts(err.retryAfterS);
     if (err instanceof SwiftError) {
       status = err.status;
       message = err.message;
@@ -161,7 +171,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
 
   const authHandler = async (request: FastifyRequest<{ Params: { account?: string } }>, reply: FastifyReply) => {
     if (request.method !== 'GET') throw methodNotAllowed(['GET']);
-    const res = auth.getToken(requestHeaders(request.raw), hostUrl(request), request.params.account);
+    const res = await auth.getToken(requestHeaders(request.raw), hostUrl(request), request.ip, request.params.account);
     return reply.code(res.status).headers(res.headers).send();
   };
   for (const url of ['/auth/v1.0', '/auth/v1.0/', '/auth/v1/:account/auth']) {
@@ -178,6 +188,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
   app.route({
     method: [...API_METHODS],
     url: '/v1',
+    config: STREAMED_BODY,
     handler: async (request, reply) => {
       const headers = withoutInternalHeaders(requestHeaders(request.raw));
       // X-Static-Large-Object is set by the SLO layer only (Swift refuses it from clients).
@@ -212,6 +223,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
   app.route({
     method: [...API_METHODS],
     url: '/s3',
+    config: STREAMED_BODY,
     handler: async (request, reply) => {
       const res = await s3({
         method: request.method,

@@ -3,6 +3,7 @@
 // or one byte range (206). An image without data answers 204 with no body, as Glance.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { STREAMED_BODY } from '../../common/body-timeouts.js';
 import { GlanceError, forbidden, unsupportedMediaType } from '../errors.js';
 import { requireOwner } from '../policy.js';
 import { contextOf, type ImageApi } from '../server.js';
@@ -58,7 +59,7 @@ function parseRange(header: string | undefined, size: number): ByteRange | undef
 export function registerDataRoutes(app: FastifyInstance, api: ImageApi): void {
   const { records, data } = api;
 
-  app.put<IdParams>('/v2/images/:image_id/file', async (request, reply) => {
+  app.put<IdParams>('/v2/images/:image_id/file', { config: STREAMED_BODY }, async (request, reply) => {
     const ctx = contextOf(request);
     requireOctetStream(request);
     const { image, member } = await findImage(records, ctx, request.params.image_id);
@@ -67,7 +68,9 @@ export function registerDataRoutes(app: FastifyInstance, api: ImageApi): void {
     if (length !== undefined && length > api.config.image_size_cap) {
       throw new GlanceError(413, `Image exceeds the storage quota: the image size cap is ${api.config.image_size_cap} bytes`);
     }
-    await data.upload({ id: image.id, from: ['queued'], during: 'saving', revertTo: 'queued' }, request.raw, length);
+    await api.quota.metered(image.owner, request.raw, length, (body) =>
+      data.upload({ id: image.id, from: ['queued'], during: 'saving', revertTo: 'queued' }, body, length),
+    );
     reply.code(204).send();
   });
 

@@ -1,11 +1,12 @@
 // PUT /v2/images/{id}/stage and POST /v2/images/{id}/import (interoperable image import).
 import type { FastifyInstance } from 'fastify';
+import { STREAMED_BODY } from '../../common/body-timeouts.js';
 import { contextOf, type ImageApi } from '../server.js';
 import type { IdParams } from './common.js';
 import { declaredLength, requireOctetStream } from './data.js';
 
 export function registerImportRoutes(app: FastifyInstance, api: ImageApi): void {
-  app.put<IdParams>('/v2/images/:image_id/stage', async (request, reply) => {
+  app.put<IdParams>('/v2/images/:image_id/stage', { config: STREAMED_BODY }, async (request, reply) => {
     requireOctetStream(request);
     await api.importer.stage(contextOf(request), request.params.image_id, request.raw, declaredLength(request.raw));
     reply.code(204).send();

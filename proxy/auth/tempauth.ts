@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { UserEntry } from '../config.js';
 import type { Identity } from '../swift/request.js';
 import { SwiftError, unauthorized } from '../errors.js';
+import type { AuthAttempts } from './attempts.js';
 
 export const RESELLER_PREFIX = 'AUTH_';
 const TOKEN_PREFIX = `${RESELLER_PREFIX}tk`;
@@ -21,6 +22,7 @@ export class TempAuth {
     private readonly users: ReadonlyMap<string, UserEntry>,
     private readonly secret: string,
     private readonly tokenLifeS: number,
+    private readonly attempts: AuthAttempts,
   ) {}
 
   private sign(payload: string, userKey: string): Buffer {
@@ -78,7 +80,7 @@ export class TempAuth {
    * GET /auth/v1.0 (or /auth/v1.0/, /auth/v1/<account>/auth): X-Auth-User "account:user"
    * and X-Auth-Key (or X-Storage-User / X-Storage-Pass) → a token and the storage URL.
    */
-  getToken(headers: Record<string, string>, hostUrl: string, urlAccount?: string): AuthResponse {
+  async getToken(headers: Record<string, string>, hostUrl: string, source: string, urlAccount?: string): Promise<AuthResponse> {
     let accountUser = headers['x-auth-user'] || headers['x-storage-user'] || '';
     // The /auth/v1/<account>/auth form lets X-Storage-User name just the user.
     if (urlAccount !== undefined && !accountUser.includes(':')) accountUser = `${urlAccount}:${accountUser}`;
@@ -86,9 +88,10 @@ export class TempAuth {
     const colon = accountUser.indexOf(':');
     const account = colon > 0 ? accountUser.slice(0, colon) : '';
     const realm = { 'www-authenticate': `Swift realm="${account || urlAccount || 'unknown'}"` };
+    if (!account || (urlAccount !== undefined && urlAccount !== account)) throw new SwiftError(401, 'Invalid user or key.', realm);
     const user = this.users.get(accountUser);
-    const keyMatches = user !== undefined && key !== '' && safeEqual(user.key, key);
-    if (!account || !keyMatches || (urlAccount !== undefined && urlAccount !== account)) {
+    const keyMatches = await this.attempts.guard(accountUser, source, () => user !== undefined && key !== '' && safeEqual(user.key, key));
+    if (!keyMatches) {
       throw new SwiftError(401, 'Invalid user or key.', realm);
     }
     const nowS = Math.floor(Date.now() / 1000);

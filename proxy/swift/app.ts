@@ -24,10 +24,15 @@ export function createSwiftApi(config: ProxyConfig, rings: Rings, replicas: Repl
     config,
     rings,
     replicas,
-    info: new InfoCache(rings, replicas, {
-      account: config.recheck_account_existence_s * 1000,
-      container: config.recheck_container_existence_s * 1000,
-    }),
+    info: new InfoCache(
+      rings,
+      replicas,
+      {
+        account: config.recheck_account_existence_s * 1000,
+        container: config.recheck_container_existence_s * 1000,
+      },
+      config.info_cache_max_entries,
+    ),
     handle: (req) => handle(req),
   };
   const account = accountController(services);

@@ -2,7 +2,9 @@
 // ACLs and metadata from a HEAD, kept for recheck_*_existence_s (Swift keeps the same in
 // memcache). Writes through this proxy drop the entry at once; other proxies' writes are
 // seen when it expires. Only successful lookups are kept, and concurrent lookups of one
-// name share a single HEAD.
+// name share a single HEAD. The cache holds at most `maxEntries` names, the least recently
+// used dropped first, so requests naming ever new accounts cannot grow it without bound.
+import { LRUCache } from 'lru-cache';
 import type { Rings } from '../rings.js';
 import type { Replicas } from '../replicas.js';
 import { backendHeaders, fromBackend } from './headers.js';
@@ -13,24 +15,26 @@ export interface ResourceInfo {
   headers: Record<string, string>;
 }
 
-interface Entry {
-  expiresMs: number;
-  info: Promise<ResourceInfo>;
-}
-
 export class InfoCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Promise<ResourceInfo>>;
 
   constructor(
     private readonly rings: Rings,
     private readonly replicas: Replicas,
     private readonly ttlMs: { account: number; container: number },
-  ) {}
+    maxEntries: number,
+  ) {
+    this.entries = new LRUCache({ max: maxEntries });
+  }
+
+  /** Names held now (expired ones included until they are looked up or pushed out). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   private lookup(key: string, ttlMs: number, fetch: () => Promise<ResourceInfo>): Promise<ResourceInfo> {
-    const now = Date.now();
     const cached = this.entries.get(key);
-    if (cached && cached.expiresMs > now) return cached.info;
+    if (cached) return cached;
     const info = fetch().then(
       (result) => {
         if (result.status < 200 || result.status >= 300) this.entries.delete(key);
@@ -41,7 +45,8 @@ export class InfoCache {
         throw err;
       },
     );
-    this.entries.set(key, { expiresMs: now + ttlMs, info });
+    // A TTL of 0 would mean "forever" to the LRU; recheck_*_existence_s = 0 means "never cache".
+    if (ttlMs > 0) this.entries.set(key, info, { ttl: ttlMs });
     return info;
   }
 

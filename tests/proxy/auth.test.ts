@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TempAuth } from '../../proxy/auth/tempauth.js';
-import { DEFAULT_USERS } from '../../proxy/config.js';
+import { DEFAULT_SETTINGS, TEST_USERS } from '../../proxy/config.js';
+import { AuthAttempts } from '../../proxy/auth/attempts.js';
 import { Session, TestCluster } from './harness.js';
 
 const TOKEN_SECRET = 'auth-test-secret';
@@ -14,7 +15,7 @@ before(async () => {
   cluster = await TestCluster.start({
     proxy: {
       token_secret: TOKEN_SECRET,
-      users: { ...DEFAULT_USERS, 'reseller:root': { key: 'rootpw', groups: ['.admin', '.reseller_admin'] } },
+      users: { ...TEST_USERS, 'reseller:root': { key: 'rootpw', groups: ['.admin', '.reseller_admin'] } },
     },
   });
   admin = await Session.login(cluster);
@@ -64,11 +65,12 @@ describe('tokens', () => {
     const forged = admin.token.slice(0, -4) + (admin.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     assert.equal((await cluster.request('GET', '/v1/AUTH_test', { token: forged })).status, 401);
     assert.equal((await cluster.request('GET', '/v1/AUTH_test', { token: 'AUTH_tk0123456789abcdef' })).status, 401);
-    const users = new Map(Object.entries(DEFAULT_USERS));
+    const users = new Map(Object.entries(TEST_USERS));
+    const attempts = new AuthAttempts(DEFAULT_SETTINGS);
     const twoDaysAgo = Math.floor(Date.now() / 1000) - 2 * 86400;
-    const expired = new TempAuth(users, TOKEN_SECRET, 86400).issueToken('test:tester', twoDaysAgo).token;
+    const expired = new TempAuth(users, TOKEN_SECRET, 86400, attempts).issueToken('test:tester', twoDaysAgo).token;
     assert.equal((await cluster.request('GET', '/v1/AUTH_test', { token: expired })).status, 401);
-    const signedElsewhere = new TempAuth(users, 'another-secret', 86400).issueToken('test:tester').token;
+    const signedElsewhere = new TempAuth(users, 'another-secret', 86400, attempts).issueToken('test:tester').token;
     assert.equal((await cluster.request('GET', '/v1/AUTH_test', { token: signedElsewhere })).status, 401);
   });
 

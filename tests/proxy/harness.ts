@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TEST_USERS } from '../../proxy/config.js';
 import { Ring, RingBuilder, writeRingFile } from '../../ring-builder/index.js';
 
 const STORAGE_NODE = fileURLToPath(new URL('../../storage-node/main.js', import.meta.url));
@@ -143,7 +144,7 @@ export class TestCluster {
         hash_path_prefix: HASH_SECRETS.hashPrefix,
         hash_path_suffix: HASH_SECRETS.hashSuffix,
         ring_dir: this.ringDir,
-        proxy: { log_level: 'warn', ...this.options.proxy },
+        proxy: { log_level: 'warn', users: TEST_USERS, ...this.options.proxy },
         storage: { daemon_interval: 0, ...this.options.storage },
       }),
     );
