@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ProxyConfig } from '../config.js';
 import type { TempAuth } from '../auth/tempauth.js';
+import type { AuthAttempts } from '../auth/attempts.js';
 import type { Handler } from '../swift/services.js';
 import { RequestTargetError, decodePath, splitTarget } from '../../common/http.js';
 import { checkNameLengths } from '../swift/request.js';
@@ -46,6 +47,8 @@ export interface S3HttpRequest {
   log: FastifyBaseLogger;
   hostUrl: string;
   continueBody: () => void;
+  /** The client's address: its signature failures count against it (auth/attempts.ts). */
+  source: string;
 }
 
 const hostName = (host: string | undefined) => (host ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -131,8 +134,15 @@ function route(req: S3Request): Command {
   };
 }
 
-export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: TempAuth, credentials?: CredentialLookup): (input: S3HttpRequest) => Promise<S3Response> {
+export function createS3Api(
+  config: ProxyConfig,
+  swiftApi: Handler,
+  tempauth: TempAuth,
+  attempts: AuthAttempts,
+  credentials?: CredentialLookup,
+): (input: S3HttpRequest) => Promise<S3Response> {
   const ctx: S3Context = { config, swift: swiftApi, auth: tempauth };
+  const signers = { users: config.users, tempauth, attempts, lookup: credentials };
 
   async function parse(input: S3HttpRequest): Promise<S3Request> {
     const { rawPath, rawQuery } = splitTarget(input.url);
@@ -146,7 +156,7 @@ export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: Te
     const queryPairs = parseQueryPairs(rawQuery);
     let bucket = virtualHostBucket(input.headers.host, config.s3_domain);
     const signed = { method: input.method, path, query: queryPairs, headers: input.headers, rawPath, ...(bucket !== undefined ? { virtualBucket: bucket } : {}) };
-    const auth = await authenticate(config.users, tempauth, signed, Date.now(), credentials);
+    const auth = await authenticate(signers, signed, input.source);
     let key: string | undefined;
     if (bucket !== undefined) {
       key = path.slice(1);
@@ -216,7 +226,8 @@ export function createS3Api(config: ProxyConfig, swiftApi: Handler, tempauth: Te
         input.log.error({ err: caught }, 'S3 request failed');
         err = new S3Error('InternalError');
       }
-      if (err.status >= 500) input.log.warn({ code: err.code, message: err.message }, 'S3 request failed');
+      // A throttled signature guess is the client's doing, not a fault worth a warning.
+      if (err.status >= 500 && err.code !== 'SlowDown') input.log.warn({ code: err.code, message: err.message }, 'S3 request failed');
       res = {
         status: err.status,
         headers: { 'content-type': 'application/xml', ...err.headers },

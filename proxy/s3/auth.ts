@@ -2,12 +2,17 @@
 // query), or a Signature V2 one, checked against tempauth's users. The access key is "account:user", the secret
 // the user's key, so test:tester / testing works as it does for /auth/v1.0. The identity
 // is tempauth's (same groups), so Swift's authorize() decides what the caller may do.
+// Every signature check is one attempt against the access key's and the client address's
+// budgets (proxy/auth/attempts.ts), shared with /auth/v1.0, so a secret is no cheaper to
+// guess through S3 than through tempauth.
 import type { UserEntry } from '../config.js';
 import type { TempAuth } from '../auth/tempauth.js';
+import type { AuthAttempts } from '../auth/attempts.js';
+import { AttemptsExceeded } from '../../common/rate-limit.js';
 import type { Identity } from '../swift/request.js';
 import { S3Error } from './errors.js';
 import { checkV2Time, parseV2Request, verifyV2, type V2Claim } from './signature-v2.js';
-import { checkClaim, parseSignedRequest, verifySignature, type SignedRequestClaim } from './signature-v4.js';
+import { checkClaim, checkHeadersSigned, parseSignedRequest, verifySignature, type SignedRequestClaim } from './signature-v4.js';
 
 export interface Authenticated {
   user: string;
@@ -35,48 +40,85 @@ export interface SignedInput {
  */
 export type CredentialLookup = (accessKey: string) => Promise<{ secret: string; account: string; identity: Identity } | null>;
 
-export async function authenticate(
-  users: ReadonlyMap<string, UserEntry>,
-  tempauth: TempAuth,
-  input: SignedInput,
-  nowMs = Date.now(),
-  lookup?: CredentialLookup,
-): Promise<Authenticated> {
+/** Who may sign: tempauth's users, the identity service's EC2 credentials, the guessing brake. */
+export interface Signers {
+  users: ReadonlyMap<string, UserEntry>;
+  tempauth: TempAuth;
+  attempts: AuthAttempts;
+  lookup?: CredentialLookup | undefined;
+}
+
+interface Secret {
+  secret: string;
+  user: string;
+  account: string;
+  identity: Identity;
+}
+
+/** The secret of an access key and whose it is; InvalidAccessKeyId when nobody has that key. */
+async function secretOf(signers: Signers, accessKey: string): Promise<Secret> {
+  const user = signers.users.get(accessKey);
+  const colon = accessKey.indexOf(':');
+  if (user && colon > 0) {
+    return {
+      secret: user.key,
+      user: accessKey,
+      account: `AUTH_${accessKey.slice(0, colon)}`,
+      identity: { user: accessKey, groups: signers.tempauth.groupsOf(accessKey) },
+    };
+  }
+  const credential = !user && signers.lookup ? await signers.lookup(accessKey) : null;
+  if (credential) return { secret: credential.secret, user: credential.identity.user, account: credential.account, identity: credential.identity };
+  throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
+}
+
+/**
+ * Runs a signature check as one counted attempt of `accessKey` from `source`: its result
+ * when the signature is right, SignatureDoesNotMatch when not, SlowDown (503 with
+ * Retry-After, S3's throttling answer) without checking when either is over its budget.
+ */
+async function guardedCheck<T>(signers: Signers, accessKey: string, source: string, check: () => T): Promise<T> {
+  let result: { value: T } | null = null;
+  let mismatch: S3Error | null = null;
+  try {
+    await signers.attempts.guard(accessKey, source, () => {
+      try {
+        result = { value: check() };
+        return true;
+      } catch (err) {
+        if (!(err instanceof S3Error) || err.code !== 'SignatureDoesNotMatch') throw err;
+        mismatch = err;
+        return false;
+      }
+    });
+  } catch (err) {
+    if (err instanceof AttemptsExceeded) throw new S3Error('SlowDown', undefined, {}, { 'retry-after': String(err.retryAfterS) });
+    throw err;
+  }
+  if (result === null) throw mismatch ?? new S3Error('SignatureDoesNotMatch');
+  return (result as { value: T }).value;
+}
+
+export async function authenticate(signers: Signers, input: SignedInput, source: string, nowMs = Date.now()): Promise<Authenticated> {
   const claim = parseSignedRequest(input.headers, input.query);
   if (claim === null) {
     const v2 = parseV2Request(input.headers, input.query);
-    if (v2 !== null) return authenticateV2(users, tempauth, input, v2, nowMs, lookup);
+    if (v2 !== null) return authenticateV2(signers, input, v2, source, nowMs);
     throw new S3Error('AccessDenied', 'Anonymous access is not supported; sign requests with SigV4.');
   }
   checkClaim(claim, nowMs);
-  const user = users.get(claim.scope.accessKey);
-  const colon = claim.scope.accessKey.indexOf(':');
-  const credential = !user && lookup ? await lookup(claim.scope.accessKey) : null;
-  if (credential) {
-    const signingKey = verifySignature(claim, credential.secret, input);
-    return { user: credential.identity.user, account: credential.account, identity: credential.identity, claim, signingKey };
-  }
-  if (!user || colon <= 0) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: claim.scope.accessKey });
-  const signingKey = verifySignature(claim, user.key, input);
-  const accountUser = claim.scope.accessKey;
-  return {
-    user: accountUser,
-    account: `AUTH_${accountUser.slice(0, colon)}`,
-    identity: { user: accountUser, groups: tempauth.groupsOf(accountUser) },
-    claim,
-    signingKey,
-  };
+  checkHeadersSigned(claim, input.headers);
+  const signer = await secretOf(signers, claim.scope.accessKey);
+  // A streaming upload's chunks are chained from this seed signature: checking it is the attempt.
+  const signingKey = await guardedCheck(signers, claim.scope.accessKey, source, () => verifySignature(claim, signer.secret, input));
+  return { user: signer.user, account: signer.account, identity: signer.identity, claim, signingKey };
 }
 
-/** Signature Version 2: the same users and credential lookup, an HMAC-SHA1 signature. */
-async function authenticateV2(
-  users: ReadonlyMap<string, UserEntry>,
-  tempauth: TempAuth,
-  input: SignedInput,
-  claim: V2Claim,
-  nowMs: number,
-  lookup?: CredentialLookup,
-): Promise<Authenticated> {
+/**
+ * Signature Version 2: the same signers, an HMAC-SHA1 signature. Every x-amz-* header
+ * is part of what V2 signs (signature-v2.ts), so none can be added unsigned.
+ */
+async function authenticateV2(signers: Signers, input: SignedInput, claim: V2Claim, source: string, nowMs: number): Promise<Authenticated> {
   checkV2Time(claim, input.headers, nowMs);
   const v2Input = {
     method: input.method,
@@ -85,20 +127,7 @@ async function authenticateV2(
     query: input.query,
     headers: input.headers,
   };
-  const user = users.get(claim.accessKey);
-  const colon = claim.accessKey.indexOf(':');
-  const credential = !user && lookup ? await lookup(claim.accessKey) : null;
-  if (credential) {
-    verifyV2(claim, credential.secret, v2Input);
-    return { user: credential.identity.user, account: credential.account, identity: credential.identity, claim: null, signingKey: null };
-  }
-  if (!user || colon <= 0) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: claim.accessKey });
-  verifyV2(claim, user.key, v2Input);
-  return {
-    user: claim.accessKey,
-    account: `AUTH_${claim.accessKey.slice(0, colon)}`,
-    identity: { user: claim.accessKey, groups: tempauth.groupsOf(claim.accessKey) },
-    claim: null,
-    signingKey: null,
-  };
+  const signer = await secretOf(signers, claim.accessKey);
+  await guardedCheck(signers, claim.accessKey, source, () => verifyV2(claim, signer.secret, v2Input));
+  return { user: signer.user, account: signer.account, identity: signer.identity, claim: null, signingKey: null };
 }

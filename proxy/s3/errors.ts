@@ -48,6 +48,8 @@ const CODES = {
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
+  /** AWS's throttling answer; here also for an access key or address out of signature attempts (with Retry-After). */
+  SlowDown: [503, 'Please reduce your request rate.'],
   SignatureDoesNotMatch: [
     403,
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',

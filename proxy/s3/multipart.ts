@@ -14,7 +14,6 @@ export const MAX_PART_NUMBER = 10_000;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{24}$/;
 const PART_SUFFIX = /^\d{5}$/;
-const LISTING_PAGE = 10_000;
 
 export const newUploadId = () => randomBytes(18).toString('base64url');
 export const uploadMarkerName = (key: string, uploadId: string) => `${key}/${uploadId}`;
@@ -98,25 +97,36 @@ export async function requireUpload(ctx: S3Context, req: S3Request, uploadId: st
   throw fromSwiftStatus(res.status, { bucket });
 }
 
-/** Every row of a segments-container listing under `prefix` (paged), in name order. */
-export async function listSegments(ctx: S3Context, req: S3Request, prefix: string, marker = ''): Promise<ListingRow[]> {
+/**
+ * The segments-container listing under `prefix` after `marker`, one backend page at a
+ * time (the Swift API's container_listing_limit rows), in name order; nothing when the
+ * container does not exist. Callers stop reading when they have what they need.
+ */
+export async function* segmentPages(ctx: S3Context, req: S3Request, prefix: string, marker = ''): AsyncGenerator<ListingRow[]> {
   const container = segmentsContainer(req.bucket!);
-  const rows: ListingRow[] = [];
+  const pageSize = ctx.config.container_listing_limit;
   for (;;) {
-    const query: Record<string, string> = { format: 'json', limit: String(LISTING_PAGE) };
+    const query: Record<string, string> = { format: 'json', limit: String(pageSize) };
     if (prefix) query.prefix = prefix;
     if (marker) query.marker = marker;
     const res = await swift(ctx, req, { method: 'GET', container, query });
     if (res.status === 404) {
       drainBody(res);
-      return rows;
+      return;
     }
     if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket: req.bucket! });
     const page = res.status === 204 ? [] : (JSON.parse(await responseText(res)) as ListingRow[]);
-    rows.push(...page);
-    if (page.length < LISTING_PAGE) return rows;
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
     marker = page[page.length - 1]!.name;
   }
+}
+
+/** Every row of a segments-container listing under `prefix`: only for bounded sets (one upload's ≤ 10,000 parts). */
+export async function listSegments(ctx: S3Context, req: S3Request, prefix: string, marker = ''): Promise<ListingRow[]> {
+  const rows: ListingRow[] = [];
+  for await (const page of segmentPages(ctx, req, prefix, marker)) rows.push(...page);
+  return rows;
 }
 
 /** The parts stored for an upload so far, in part order. */

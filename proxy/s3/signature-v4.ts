@@ -245,6 +245,27 @@ export function checkClaim(claim: SignedRequestClaim, nowMs: number): void {
 }
 
 /**
+ * Every x-amz-* header of the request must be signed, as AWS requires for both header and
+ * presigned requests: those headers carry the request's meaning (x-amz-copy-source turns a
+ * PUT into a copy, x-amz-meta-* and x-amz-metadata-directive set metadata), so a signature
+ * that does not cover them would let whoever holds a presigned URL, or replays a signed
+ * request, change what it does. AWS exempts none (an unsigned x-amz-content-sha256 or
+ * x-amz-date is refused too); clients sign every x-amz-* header they send, and presigners
+ * hoist the ones they do not sign into the query, where the signature covers them.
+ * AccessDenied with AWS's message and the HeadersNotSigned element otherwise.
+ */
+export function checkHeadersSigned(claim: SignedRequestClaim, headers: Record<string, string>): void {
+  const signed = new Set(claim.signedHeaders);
+  const unsigned = Object.keys(headers)
+    .map((name) => name.toLowerCase())
+    .filter((name) => name.startsWith('x-amz-') && !signed.has(name))
+    .sort();
+  if (unsigned.length > 0) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
+  }
+}
+
+/**
  * Verifies the request signature with the user's secret: SignatureDoesNotMatch unless it
  * matches. Returns the signing key (streaming uploads sign every chunk with it).
  */

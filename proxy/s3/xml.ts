@@ -1,6 +1,8 @@
 // XML in and out of the S3 API, through fast-xml-parser: every document the proxy writes
 // is built from plain objects (escaping is the library's job), every document a client
 // sends is validated first (MalformedXML) and parsed with values kept as strings.
+// No S3 document has a document type, so one with a DOCTYPE is refused before parsing:
+// its entity declarations are how billion-laughs and external-entity bodies work.
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from './errors.js';
 
@@ -26,8 +28,14 @@ export function toXml(root: string, body: Record<string, unknown>, xmlns: string
 
 /** A client's XML body: MalformedXML unless it is well-formed and its root is `root`. */
 export function parseXml(text: string, root: string): Record<string, unknown> {
-  if (text.trim() === '' || XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML');
-  const doc = parser.parse(text) as Record<string, unknown>;
+  if (text.trim() === '' || /<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) throw new S3Error('MalformedXML');
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch {
+    // Whatever the parser cannot take is the client's document, not a fault of ours.
+    throw new S3Error('MalformedXML');
+  }
   const element = doc[root];
   if (element === undefined) throw new S3Error('MalformedXML');
   return typeof element === 'object' && element !== null ? (element as Record<string, unknown>) : {};
