@@ -1,10 +1,12 @@
-// Authentication and token validation: who a POST /v3/auth/tokens body proves to be, the
-// token issued for it, and the live state behind any token presented later. A token is
-// good only while it is unexpired and unrevoked, its user and project still exist and are
-// enabled, and (when scoped) the user still holds a role on the project: roles are read
-// at validation time, so removing an assignment takes effect at once.
+// Authentication and token validation: who a POST /v3/auth/tokens (or /v3/s3tokens) body
+// proves to be, the token issued for it, and the live state behind any token presented
+// later. A token is good only while it is unexpired and unrevoked, its user and project
+// still exist and are enabled (and so are their domains), and (when scoped) the user still
+// holds a role on the project: roles are read at validation time, so removing an
+// assignment takes effect at once. Password checks go through the brute-force brake.
+import { AttemptLimiter, type Attempt } from '../common/rate-limit.js';
 import { KeystoneError, badRequest, tooManyAttempts, unauthorized } from './errors.js';
-import { FailureLimiter } from './rate-limit.js';
+import { ec2CredentialId, s3SignatureMatches } from './ec2.js';
 import { verifyPassword } from './passwords.js';
 import type { ProjectRecord, RoleRecord, Store, UserRecord } from './store.js';
 import { TokenSigner, newAuditId, type TokenClaims } from './tokens.js';
@@ -17,20 +19,33 @@ export interface TokenContext {
   user: UserRecord;
   project: ProjectRecord | undefined;
   roles: RoleRecord[];
+  /** The token is scoped to the cloud admin's project (config admin_project_name in the default domain). */
+  isAdminProject: boolean;
 }
 
 export const ADMIN_ROLE = 'admin';
-export const ADMIN_PROJECT = 'admin';
+/** Keystone's role for the services' own users (the proxy reads EC2 secrets with it). */
+export const SERVICE_ROLE = 'service';
 export const DEFAULT_DOMAIN = 'default';
 
-/** The caller holds the admin role on the project of its token (Keystone's "admin_required"). */
-export const isAdmin = (ctx: TokenContext) => ctx.project !== undefined && ctx.roles.some((r) => r.name === ADMIN_ROLE);
+const hasRole = (ctx: TokenContext, name: string) => ctx.roles.some((r) => r.name === name);
+
+/**
+ * The cloud admin: the admin role on the admin project (Keystone's is_admin_project, the
+ * stand-in for a system-scoped admin). Only it administers identity: users, projects,
+ * domains, roles, assignments, the catalog, anybody's credentials. The admin role on any
+ * other project administers that project in the services (its Swift account), nothing here.
+ */
+export const isCloudAdmin = (ctx: TokenContext) => ctx.isAdminProject && hasRole(ctx, ADMIN_ROLE);
+
+/** A service of the cloud, or the cloud admin (Keystone's "service_or_admin"). */
+export const isServiceOrCloudAdmin = (ctx: TokenContext) => isCloudAdmin(ctx) || hasRole(ctx, SERVICE_ROLE);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class AuthService {
-  private readonly perUser: FailureLimiter;
-  private readonly perSource: FailureLimiter;
+  private readonly perUser: AttemptLimiter;
+  private readonly perSource: AttemptLimiter;
 
   constructor(
     private readonly store: Store,
@@ -38,8 +53,24 @@ export class AuthService {
     private readonly config: IdentitySettings,
   ) {
     const windowMs = config.failed_auth_window_s * 1000;
-    this.perUser = new FailureLimiter(config.max_failed_auth_per_user, windowMs);
-    this.perSource = new FailureLimiter(config.max_failed_auth_per_source, windowMs);
+    this.perUser = new AttemptLimiter({ maxFailures: config.max_failed_auth_per_user, windowMs, maxConcurrent: config.max_concurrent_auth_per_user });
+    this.perSource = new AttemptLimiter({ maxFailures: config.max_failed_auth_per_source, windowMs, maxConcurrent: config.max_concurrent_auth_per_source });
+  }
+
+  /** The user while it may act: it exists, is enabled, and so is its domain (Keystone's assert_user_enabled). */
+  liveUser(id: string): UserRecord | undefined {
+    const user = this.store.get('user', id);
+    return user?.enabled && this.store.get('domain', user.domain_id)?.enabled !== false ? user : undefined;
+  }
+
+  /** The project while it may be used: it exists, is enabled, and so is its domain (Keystone's assert_project_enabled). */
+  liveProject(id: string): ProjectRecord | undefined {
+    const project = this.store.get('project', id);
+    return project?.enabled && this.store.get('domain', project.domain_id)?.enabled !== false ? project : undefined;
+  }
+
+  isAdminProject(project: ProjectRecord): boolean {
+    return project.name === this.config.admin_project_name && project.domain_id === DEFAULT_DOMAIN;
   }
 
   /** Roles the user holds on the project. */
@@ -58,15 +89,14 @@ export class AuthService {
     const claims = this.signer.verify(token);
     if (!claims || claims.exp <= nowMs) return null;
     if (claims.a.some((id) => this.store.get('revocation', id) !== undefined)) return null;
-    const user = this.store.get('user', claims.u);
-    if (!user || !user.enabled || claims.iat < user.tokens_valid_after_ms) return null;
-    if (this.store.get('domain', user.domain_id)?.enabled === false) return null;
-    if (claims.p === undefined) return { token, claims, user, project: undefined, roles: [] };
-    const project = this.store.get('project', claims.p);
-    if (!project || !project.enabled) return null;
+    const user = this.liveUser(claims.u);
+    if (!user || claims.iat < user.tokens_valid_after_ms) return null;
+    if (claims.p === undefined) return { token, claims, user, project: undefined, roles: [], isAdminProject: false };
+    const project = this.liveProject(claims.p);
+    if (!project) return null;
     const roles = this.rolesOn(user.id, project.id);
     if (roles.length === 0) return null;
-    return { token, claims, user, project, roles };
+    return { token, claims, user, project, roles, isAdminProject: this.isAdminProject(project) };
   }
 
   /** POST /v3/auth/tokens: checks the identity and scope of the request body, returns the new token's context. */
@@ -93,7 +123,7 @@ export class AuthService {
     }
     const project = this.scopeProject(auth.scope, user);
     const nowMs = Date.now();
-    const claims: TokenClaims = {
+    return this.issue({
       u: user.id,
       ...(project ? { p: project.id } : {}),
       m: inherited ? [...new Set([...inherited.m, 'token'])] : ['password'],
@@ -101,11 +131,37 @@ export class AuthService {
       // A rescoped token lives no longer than the token it came from.
       exp: inherited ? inherited.exp : nowMs + this.config.token_life_s * 1000,
       a: inherited ? [newAuditId(), inherited.a[0]!] : [newAuditId()],
-    };
+    });
+  }
+
+  /** Signs the claims and returns the new token's live context: the same checks as any later validation. */
+  private issue(claims: TokenClaims): TokenContext {
     const token = this.signer.sign(claims);
-    const ctx = this.validate(token, nowMs);
+    const ctx = this.validate(token, claims.iat);
     if (!ctx) throw unauthorized();
     return ctx;
+  }
+
+  /**
+   * POST /v3/s3tokens, as Keystone answers Swift's s3token middleware: the access key's EC2
+   * credential, the signature of the string the client signed, then the credential's user
+   * and project (enabled, their domains too) and the user's roles there, checked now. The
+   * answer is a token of the user on the credential's project.
+   */
+  s3Authenticate(body: unknown): TokenContext {
+    if (!isRecord(body) || Object.keys(body).length === 0) throw badRequest('request must include a request body');
+    // Keystone accepts all three names.
+    const credentials = body.credentials ?? body.credential ?? body.ec2Credentials;
+    if (!isRecord(credentials) || typeof credentials.access !== 'string') throw unauthorized();
+    const record = this.store.get('credential', ec2CredentialId(credentials.access));
+    // 404, not 401, as Keystone answers an unknown access key.
+    if (!record || record.type !== 'ec2' || record.project_id === null) throw new KeystoneError(404, 'Not Found', 'EC2 access key not found.');
+    const { token, signature } = credentials;
+    const { secret } = JSON.parse(record.blob) as { secret: string };
+    if (typeof token !== 'string' || typeof signature !== 'string' || !s3SignatureMatches(token, signature, secret)) throw unauthorized();
+    const nowMs = Date.now();
+    // issue() refuses a disabled or deleted user or project (or domain) and a user without a role there.
+    return this.issue({ u: record.user_id, p: record.project_id, m: ['ec2credential'], iat: nowMs, exp: nowMs + this.config.token_life_s * 1000, a: [newAuditId()] });
   }
 
   private async passwordUser(password: unknown, source: string): Promise<UserRecord> {
@@ -124,17 +180,52 @@ export class AuthService {
       throw badRequest('Expecting to find auth.identity.password.user.id or name in the request body.');
     }
     if (user) userKey = `id:${user.id}`;
-    const sourceKey = `source:${source}`;
-    const wait = Math.max(this.perUser.retryAfterS(userKey), this.perSource.retryAfterS(sourceKey));
-    if (wait > 0) throw tooManyAttempts(wait);
-    const ok = await verifyPassword(spec.password, user?.password_hash ?? null, this.config.scrypt_cost);
-    if (!ok || !user || !user.enabled) {
-      this.perUser.recordFailure(userKey);
-      this.perSource.recordFailure(sourceKey);
-      throw unauthorized();
+    // A disabled user (or one of a disabled domain) is checked against no hash: it fails like a wrong password, taking as long.
+    const live = user && this.liveUser(user.id);
+    const ok = await this.checkPassword(userKey, live?.password_hash ?? null, spec.password, source);
+    if (!ok || !live) throw unauthorized();
+    return live;
+  }
+
+  /**
+   * Whether `password` matches `hash`, under the brute-force brake: the attempt is counted
+   * for the user and the source before scrypt runs, and refused (429) without hashing when
+   * either is over its limit of failures or of checks in flight. A right password refunds
+   * the attempt and forgets the user's failures, not the source's: one valid account must
+   * not unlock guessing others from the same place.
+   */
+  async checkPassword(userKey: string, hash: string | null, password: string, source: string): Promise<boolean> {
+    const attempt = this.admitPasswordCheck(userKey, `source:${source}`);
+    let ok = false;
+    try {
+      ok = await verifyPassword(password, hash, this.config.scrypt_cost);
+    } finally {
+      if (ok) attempt.succeeded([userKey]);
+      else attempt.failed();
     }
-    this.perUser.reset(userKey);
-    return user;
+    return ok;
+  }
+
+  /** One attempt counted against both the user's and the source's limits, or 429. */
+  private admitPasswordCheck(userKey: string, sourceKey: string): Attempt {
+    const byUser = this.perUser.admit([userKey]);
+    if (!byUser.admitted) throw tooManyAttempts(byUser.retryAfterS);
+    const bySource = this.perSource.admit([sourceKey]);
+    if (!bySource.admitted) {
+      // Nothing will be checked: give the user its attempt back.
+      byUser.attempt.succeeded();
+      throw tooManyAttempts(bySource.retryAfterS);
+    }
+    return {
+      succeeded: (resetKeys = []) => {
+        byUser.attempt.succeeded(resetKeys);
+        bySource.attempt.succeeded();
+      },
+      failed: () => {
+        byUser.attempt.failed();
+        bySource.attempt.failed();
+      },
+    };
   }
 
   /** A domain reference {id} or {name}; unknown domains fail authentication like a wrong password. */
@@ -152,8 +243,8 @@ export class AuthService {
   private scopeProject(scope: unknown, user: UserRecord): ProjectRecord | undefined {
     if (scope === undefined || scope === 'unscoped') {
       if (!user.default_project_id) return undefined;
-      const project = this.store.get('project', user.default_project_id);
-      return project?.enabled && this.rolesOn(user.id, project.id).length > 0 ? project : undefined;
+      const project = this.liveProject(user.default_project_id);
+      return project && this.rolesOn(user.id, project.id).length > 0 ? project : undefined;
     }
     if (!isRecord(scope)) throw badRequest('auth.scope must be an object.');
     if (scope.domain !== undefined || scope.system !== undefined || scope['OS-TRUST:trust'] !== undefined) {
@@ -167,7 +258,7 @@ export class AuthService {
       const domainId = this.domainIdOf(ref.domain);
       project = this.store.find('project', (p) => p.name === ref.name && p.domain_id === domainId);
     } else throw badRequest('Expecting to find auth.scope.project.id or name.');
-    if (!project || !project.enabled || this.rolesOn(user.id, project.id).length === 0) throw unauthorized();
+    if (!project || !this.liveProject(project.id) || this.rolesOn(user.id, project.id).length === 0) throw unauthorized();
     return project;
   }
 
@@ -197,7 +288,7 @@ export class AuthService {
           ? {
               project: { id: project.id, name: project.name, domain: domainRef(project.domain_id) },
               is_domain: false,
-              is_admin_project: project.name === ADMIN_PROJECT && project.domain_id === DEFAULT_DOMAIN,
+              is_admin_project: ctx.isAdminProject,
               roles: ctx.roles.map((r) => ({ id: r.id, name: r.name })),
             }
           : {}),

@@ -1,11 +1,13 @@
 // What every start makes sure exists, as `keystone-manage bootstrap` does: the default
-// domain, the roles admin/member/reader, project `admin` with user `admin` (role admin),
-// project `service` with the service users `glance` and `swift` (role admin there), region
+// domain, the roles admin/member/reader/service, the admin project (admin_project_name,
+// default `admin`) with user `admin` (role admin there: the cloud admin), project `service`
+// with the service users `glance` and `swift` (roles admin and service there: they own the
+// service project's account and may read EC2 secrets, but are not cloud admins), region
 // RegionOne and the catalog (identity, object-store, image; public/internal/admin).
 // Existing records are kept (an operator's edits survive restarts), except that the
 // bootstrap users' passwords are reset to the configured ones.
 import type { FastifyBaseLogger } from 'fastify';
-import { ADMIN_PROJECT, ADMIN_ROLE, DEFAULT_DOMAIN } from './auth-service.js';
+import { ADMIN_ROLE, DEFAULT_DOMAIN, SERVICE_ROLE } from './auth-service.js';
 import type { IdentitySettings } from './config.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { newId } from './routes/context.js';
@@ -13,7 +15,7 @@ import type { EndpointRecord, Store } from './store.js';
 
 export const SERVICE_PROJECT = 'service';
 export const SERVICE_USERS = ['glance', 'swift'];
-export const BOOTSTRAP_ROLES = [ADMIN_ROLE, 'member', 'reader'];
+export const BOOTSTRAP_ROLES = [ADMIN_ROLE, 'member', 'reader', SERVICE_ROLE];
 
 export async function bootstrap(store: Store, config: IdentitySettings, publicUrl: string, log: FastifyBaseLogger): Promise<void> {
   if (!store.get('domain', DEFAULT_DOMAIN)) {
@@ -22,7 +24,7 @@ export async function bootstrap(store: Store, config: IdentitySettings, publicUr
   for (const name of BOOTSTRAP_ROLES) {
     if (!store.find('role', (r) => r.name === name)) await store.put('role', { id: newId(), name, description: '' });
   }
-  const adminRole = store.find('role', (r) => r.name === ADMIN_ROLE)!;
+  const roleId = (name: string) => store.find('role', (r) => r.name === name)!.id;
 
   const ensureProject = async (name: string, description: string) => {
     const found = store.find('project', (p) => p.name === name && p.domain_id === DEFAULT_DOMAIN);
@@ -31,7 +33,7 @@ export async function bootstrap(store: Store, config: IdentitySettings, publicUr
     await store.put('project', project);
     return project;
   };
-  const ensureUser = async (name: string, password: string, projectId: string) => {
+  const ensureUser = async (name: string, password: string, projectId: string, roles: string[]) => {
     let user = store.find('user', (u) => u.name === name && u.domain_id === DEFAULT_DOMAIN);
     if (!user) {
       user = {
@@ -51,15 +53,17 @@ export async function bootstrap(store: Store, config: IdentitySettings, publicUr
       await store.put('user', { ...user, password_hash: await hashPassword(password, config.scrypt_cost), tokens_valid_after_ms: Date.now() });
       log.info({ user_id: user.id, name }, 'bootstrap user password reset to the configured one');
     }
-    const id = `${projectId}:${user.id}:${adminRole.id}`;
-    if (!store.get('assignment', id)) await store.put('assignment', { id, project_id: projectId, user_id: user.id, role_id: adminRole.id });
+    for (const role of roles.map(roleId)) {
+      const id = `${projectId}:${user.id}:${role}`;
+      if (!store.get('assignment', id)) await store.put('assignment', { id, project_id: projectId, user_id: user.id, role_id: role });
+    }
   };
 
-  const adminProject = await ensureProject(ADMIN_PROJECT, 'Bootstrap project for the cloud administrator');
-  await ensureUser('admin', config.admin_password, adminProject.id);
+  const adminProject = await ensureProject(config.admin_project_name, 'Bootstrap project for the cloud administrator');
+  await ensureUser('admin', config.admin_password, adminProject.id, [ADMIN_ROLE]);
   const serviceProject = await ensureProject(SERVICE_PROJECT, 'Project of the service users');
   if (config.service_password !== '') {
-    for (const name of SERVICE_USERS) await ensureUser(name, config.service_password, serviceProject.id);
+    for (const name of SERVICE_USERS) await ensureUser(name, config.service_password, serviceProject.id, [ADMIN_ROLE, SERVICE_ROLE]);
   }
 
   if (!store.get('region', config.region)) await store.put('region', { id: config.region, description: '', parent_region_id: null });

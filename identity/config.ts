@@ -20,10 +20,18 @@ export interface IdentitySettings {
   image_url: string;
   region: string;
   token_life_s: number;
+  /**
+   * The cloud admin's project (Keystone's [resource] admin_project_name), in the default
+   * domain: the admin role here, and only here, gives cloud-wide powers (is_admin_project).
+   */
+  admin_project_name: string;
   /** Failed password authentications tolerated per user and per source address within the window. */
   max_failed_auth_per_user: number;
   max_failed_auth_per_source: number;
   failed_auth_window_s: number;
+  /** Password checks (scrypt) in flight at once per user and per source address; more get 429 at once. */
+  max_concurrent_auth_per_user: number;
+  max_concurrent_auth_per_source: number;
   /** scrypt cost (N) for new password hashes; a power of two. */
   scrypt_cost: number;
 }
@@ -40,9 +48,12 @@ export const DEFAULT_IDENTITY_SETTINGS: Readonly<IdentitySettings> = {
   image_url: 'http://127.0.0.1:9292',
   region: 'RegionOne',
   token_life_s: 3600,
+  admin_project_name: 'admin',
   max_failed_auth_per_user: 5,
   max_failed_auth_per_source: 30,
   failed_auth_window_s: 60,
+  max_concurrent_auth_per_user: 4,
+  max_concurrent_auth_per_source: 16,
   scrypt_cost: 16384,
 };
 
@@ -61,5 +72,9 @@ export function loadIdentityConfig(file: Record<string, unknown>, flags: Identit
   }
   config.data_dir = resolve(config.data_dir);
   if ((config.scrypt_cost & (config.scrypt_cost - 1)) !== 0) throw new ConfigError('identity: scrypt_cost must be a power of two');
+  if (config.admin_project_name.trim() === '') throw new ConfigError('identity: admin_project_name must name a project');
+  for (const key of ['max_failed_auth_per_user', 'max_failed_auth_per_source', 'max_concurrent_auth_per_user', 'max_concurrent_auth_per_source', 'failed_auth_window_s'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new ConfigError(`identity: ${key} must be a whole number of at least 1`);
+  }
   return config;
 }

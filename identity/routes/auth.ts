@@ -1,7 +1,7 @@
 // /v3/auth: issue (POST), validate (GET, HEAD) and revoke (DELETE) tokens, and what a
 // token gives access to: its catalog and the projects its user may scope to.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isAdmin, type TokenContext } from '../auth-service.js';
+import { isServiceOrCloudAdmin, type TokenContext } from '../auth-service.js';
 import { forbidden, notFound } from '../errors.js';
 import { projectView, catalogFor, listLinks } from '../views.js';
 import { baseUrl, caller, type RouteContext } from './context.js';
@@ -21,14 +21,14 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.code(201).header('x-subject-token', token.token).send(ctx.auth.tokenBody(token, withCatalog(request)));
   });
 
-  /** The token in X-Subject-Token, which the caller may inspect: its own, or any when admin. */
+  /** The token in X-Subject-Token, which the caller may inspect: its own, or any when a service or the cloud admin (Keystone's service_admin_or_token_subject). */
   const subject = (request: FastifyRequest, action: string): TokenContext => {
     const who = caller(ctx, request);
     const header = request.headers['x-subject-token'];
     const subjectToken = typeof header === 'string' ? header : '';
     const found = subjectToken === who.token ? who : ctx.auth.validate(subjectToken);
     if (!found) throw notFound('token', 'the X-Subject-Token');
-    if (found.user.id !== who.user.id && !isAdmin(who)) throw forbidden(action);
+    if (found.user.id !== who.user.id && !isServiceOrCloudAdmin(who)) throw forbidden(action);
     return found;
   };
 

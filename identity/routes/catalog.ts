@@ -1,5 +1,5 @@
 // The catalog's parts: services (one per kind of API), their endpoints (a URL per
-// interface and region) and regions. Any token may read them; only admins change them.
+// interface and region) and regions. Any token may read them; only the cloud admin changes them.
 import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { EndpointRecord, RegionRecord, ServiceRecord } from '../store.js';

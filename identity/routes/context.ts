@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { IdentitySettings } from '../config.js';
-import { AuthService, isAdmin, type TokenContext } from '../auth-service.js';
+import { AuthService, isCloudAdmin, type TokenContext } from '../auth-service.js';
 import { badRequest, forbidden, unauthorized } from '../errors.js';
 import type { Store } from '../store.js';
 
@@ -27,17 +27,17 @@ export function caller(ctx: RouteContext, request: FastifyRequest): TokenContext
   return found;
 }
 
-/** The caller, who must be an admin (the admin role on their token's project). */
+/** The caller, who must be the cloud admin (the admin role on the admin project; see isCloudAdmin). */
 export function adminCaller(ctx: RouteContext, request: FastifyRequest, action: string): TokenContext {
   const who = caller(ctx, request);
-  if (!isAdmin(who)) throw forbidden(action);
+  if (!isCloudAdmin(who)) throw forbidden(action);
   return who;
 }
 
-/** The caller, who must be the user `userId` or an admin. */
+/** The caller, who must be the user `userId` or the cloud admin. */
 export function selfOrAdmin(ctx: RouteContext, request: FastifyRequest, userId: string, action: string): TokenContext {
   const who = caller(ctx, request);
-  if (who.user.id !== userId && !isAdmin(who)) throw forbidden(action);
+  if (who.user.id !== userId && !isCloudAdmin(who)) throw forbidden(action);
   return who;
 }
 

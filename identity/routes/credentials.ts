@@ -1,19 +1,20 @@
 // EC2-style credentials (an access key and secret bound to a user and a project), for S3
 // clients. Stored as Keystone stores them: a credential of type "ec2" whose id is
 // sha256(access), so a service holding an access key finds the secret with one
-// GET /v3/credentials/{sha256(access)} (as an admin; the proxy does this for S3).
-import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { isAdmin } from '../auth-service.js';
-import { badRequest, forbidden, notFound } from '../errors.js';
+// GET /v3/credentials/{sha256(access)} (with the service role; the proxy does this for
+// S3), then asks POST /v3/s3tokens whether the credential still stands for its user on
+// its project. Their owner and the cloud admin manage them; nobody else sees them.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isCloudAdmin, isServiceOrCloudAdmin, type TokenContext } from '../auth-service.js';
+import { ec2CredentialId } from '../ec2.js';
+import { KeystoneError, badRequest, forbidden, notFound } from '../errors.js';
 import type { CredentialRecord } from '../store.js';
 import { links, listLinks } from '../views.js';
 import { baseUrl, caller, selfOrAdmin, type RouteContext } from './context.js';
 
 type UserParams = { Params: { id: string } };
 type AccessParams = { Params: { id: string; access: string } };
-
-export const ec2CredentialId = (access: string) => createHash('sha256').update(access).digest('hex');
 
 interface Ec2Blob {
   access: string;
@@ -92,29 +93,40 @@ export function credentialRoutes(app: FastifyInstance, ctx: RouteContext): void 
     const base = baseUrl(request);
     const visible = store
       .all('credential')
-      .filter((c) => (isAdmin(who) || c.user_id === who.user.id) && (q.user_id === undefined || c.user_id === q.user_id) && (q.type === undefined || c.type === q.type));
+      .filter((c) => (isCloudAdmin(who) || c.user_id === who.user.id) && (q.user_id === undefined || c.user_id === q.user_id) && (q.type === undefined || c.type === q.type));
     return { credentials: visible.map((c) => credentialView(c, base)), links: listLinks(base, 'credentials') };
   });
 
-  const ownCredential = (who: ReturnType<typeof caller>, id: string) => {
+  /** The credential `id` when `who` owns it or `mayTouchAny` says yes; others get 403 whether it exists or not. */
+  const credentialFor = (who: TokenContext, id: string, mayTouchAny: boolean, action: string) => {
     const c = store.get('credential', id);
     if (!c) {
-      if (!isAdmin(who)) throw forbidden('identity:get_credential');
+      if (!mayTouchAny) throw forbidden(action);
       throw notFound('credential', id);
     }
-    if (c.user_id !== who.user.id && !isAdmin(who)) throw forbidden('identity:get_credential');
+    if (c.user_id !== who.user.id && !mayTouchAny) throw forbidden(action);
     return c;
   };
 
+  // Services read any credential: the proxy needs the secret to check S3 signatures.
   app.get<UserParams>('/v3/credentials/:id', async (request) => {
     const who = caller(ctx, request);
-    return { credential: credentialView(ownCredential(who, request.params.id), baseUrl(request)) };
+    return { credential: credentialView(credentialFor(who, request.params.id, isServiceOrCloudAdmin(who), 'identity:get_credential'), baseUrl(request)) };
   });
 
   app.delete<UserParams>('/v3/credentials/:id', async (request, reply) => {
     const who = caller(ctx, request);
-    const c = ownCredential(who, request.params.id);
+    const c = credentialFor(who, request.params.id, isCloudAdmin(who), 'identity:delete_credential');
     await store.write([{ op: 'del', kind: 'credential', id: c.id }]);
     return reply.code(204).send();
+  });
+
+  // Keystone's S3 token API: no X-Auth-Token, the signature is the proof (see AuthService.s3Authenticate).
+  app.post('/v3/s3tokens', async (request: FastifyRequest) => {
+    const token = ctx.auth.s3Authenticate(request.body);
+    return ctx.auth.tokenBody(token, true);
+  });
+  app.get('/v3/s3tokens', async () => {
+    throw new KeystoneError(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.', { allow: 'POST' });
   });
 }

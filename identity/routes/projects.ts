@@ -1,7 +1,7 @@
-// Domains and projects: the containers users and role assignments live in. Only admins
-// create, change or list them; a user may read the project their token is scoped to.
+// Domains and projects: the containers users and role assignments live in. Only the cloud
+// admin creates, changes or lists them; a user may read the project their token is scoped to.
 import type { FastifyInstance } from 'fastify';
-import { isAdmin, DEFAULT_DOMAIN } from '../auth-service.js';
+import { isCloudAdmin, DEFAULT_DOMAIN } from '../auth-service.js';
 import { domainDeletion, projectDeletion } from '../cascade.js';
 import { KeystoneError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { DomainRecord, ProjectRecord } from '../store.js';
@@ -52,7 +52,7 @@ export function projectRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get<Params>('/v3/projects/:id', async (request) => {
     const who = caller(ctx, request);
-    if (!isAdmin(who) && who.project?.id !== request.params.id) throw forbidden('identity:get_project');
+    if (!isCloudAdmin(who) && who.project?.id !== request.params.id) throw forbidden('identity:get_project');
     return { project: projectView(project(request.params.id), baseUrl(request)) };
   });
 

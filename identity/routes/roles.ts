@@ -7,7 +7,7 @@ import { conflict, forbidden, notFound } from '../errors.js';
 import type { AssignmentRecord, RoleRecord } from '../store.js';
 import { links, listLinks, roleView } from '../views.js';
 import { adminCaller, baseUrl, caller, matchesQuery, member, newId, optString, reqString, type RouteContext } from './context.js';
-import { isAdmin } from '../auth-service.js';
+import { isCloudAdmin } from '../auth-service.js';
 
 type Params = { Params: { id: string } };
 type GrantParams = { Params: { project: string; user: string; role: string } };
@@ -113,7 +113,7 @@ export function roleRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get<{ Params: { project: string; user: string } }>('/v3/projects/:project/users/:user/roles', async (request) => {
     const who = caller(ctx, request);
-    if (!isAdmin(who) && who.user.id !== request.params.user) throw forbidden('identity:list_grants');
+    if (!isCloudAdmin(who) && who.user.id !== request.params.user) throw forbidden('identity:list_grants');
     if (!store.get('project', request.params.project)) throw notFound('project', request.params.project);
     if (!store.get('user', request.params.user)) throw notFound('user', request.params.user);
     const base = baseUrl(request);

@@ -1,10 +1,10 @@
-// Users: admins create, change, list and delete them; a user may read itself, list its
+// Users: the cloud admin creates, changes, lists and deletes them; a user may read itself, list its
 // projects and change its own password (which ends every token it held before).
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_DOMAIN } from '../auth-service.js';
 import { userDeletion } from '../cascade.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
-import { MAX_PASSWORD_BYTES, hashPassword, verifyPassword } from '../passwords.js';
+import { MAX_PASSWORD_BYTES, hashPassword } from '../passwords.js';
 import type { UserRecord } from '../store.js';
 import { listLinks, projectView, userView } from '../views.js';
 import { projectsOf } from './auth.js';
@@ -115,7 +115,8 @@ export function userRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const original = password(spec, 'original_password');
     const clear = password(spec);
     if (original === undefined || clear === undefined) throw badRequest("Expecting to find 'password' and 'original_password' in user.");
-    if (!(await verifyPassword(original, who.user.password_hash, config.scrypt_cost))) throw unauthorized();
+    // Under the same brute-force brake as a login: a stolen token must not become a fast password oracle.
+    if (!(await ctx.auth.checkPassword(`id:${who.user.id}`, who.user.password_hash, original, request.ip))) throw unauthorized();
     const newHash = await hashPassword(clear, config.scrypt_cost);
     await store.exclusive(async () => {
       const current = user(request.params.id);

@@ -6,8 +6,12 @@
 //   admin on the admin project       → reseller admin (any account);
 //   reader                           → read-only (GET/HEAD) on the project's account;
 // plus keystoneauth's ACL names "<project>:<user>" (ids or names, "*" for either).
-// S3 requests signed with an EC2 credential are looked up here too (ec2Credential).
-import { createHash } from 'node:crypto';
+// S3 requests signed with an EC2 credential are looked up here too (ec2Credential), the
+// way Swift's s3token does it with its secret cache: identity's POST /v3/s3tokens says
+// whether the credential still stands (user, project and domains enabled, a role on the
+// project) and with which roles; the secret, read once as the service user, is cached
+// with that answer for the same lifetime as a token validation.
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { Agent, request } from 'undici';
 import { SwiftError, unauthorized } from '../errors.js';
@@ -106,6 +110,7 @@ export class KeystoneAuth {
   private readonly tokens = new LookupCache<Identity>();
   private readonly credentials = new LookupCache<Ec2Credential>();
   private serviceToken: { token: string; expiresMs: number } | null = null;
+  private serviceLogin: Promise<string> | null = null;
 
   constructor(
     private readonly settings: KeystoneSettings,
@@ -152,9 +157,17 @@ export class KeystoneAuth {
     return identity;
   }
 
-  /** The proxy's own token (user `swift` of project `service`), renewed before it expires. */
-  private async ownToken(): Promise<string> {
-    if (this.serviceToken && this.serviceToken.expiresMs - RENEW_MARGIN_MS > Date.now()) return this.serviceToken.token;
+  /** The proxy's own token (user `swift` of project `service`), renewed before it expires; concurrent callers share one login. */
+  private ownToken(): Promise<string> {
+    if (this.serviceToken && this.serviceToken.expiresMs - RENEW_MARGIN_MS > Date.now()) return Promise.resolve(this.serviceToken.token);
+    // Identity caps concurrent password checks per user: one login at a time.
+    this.serviceLogin ??= this.login().finally(() => {
+      this.serviceLogin = null;
+    });
+    return this.serviceLogin;
+  }
+
+  private async login(): Promise<string> {
     const { serviceUser, servicePassword, serviceProject } = this.settings;
     const res = await this.call('POST', '/auth/tokens?nocatalog', {}, {
       auth: {
@@ -170,31 +183,44 @@ export class KeystoneAuth {
     return token;
   }
 
-  /** The secret and owner of an EC2 access key, or null when identity has no such credential. */
+  /**
+   * The secret and owner of an EC2 access key: null when identity has no such credential
+   * (InvalidAccessKeyId), 403 when it has one that no longer stands (AccessDenied: a
+   * disabled or deleted user, project or domain, or no role left on the project).
+   */
   ec2Credential(access: string): Promise<Ec2Credential | null> {
     return this.credentials.get(access, async () => {
       if (this.settings.servicePassword === '') return null;
-      const auth = { 'x-auth-token': await this.ownToken() };
       const id = createHash('sha256').update(access).digest('hex');
-      const cred = await this.call('GET', `/credentials/${id}`, auth);
+      const cred = await this.call('GET', `/credentials/${id}`, { 'x-auth-token': await this.ownToken() });
       if (cred.status === 404) return null;
       if (cred.status !== 200) throw this.unavailable(`credential lookup answered ${cred.status}`);
-      const c = (cred.json as { credential: { type: string; user_id: string; project_id: string; blob: string } }).credential;
+      const c = (cred.json as { credential: { type: string; blob: string } }).credential;
       const blob = JSON.parse(c.blob) as { access: string; secret: string };
       if (c.type !== 'ec2' || blob.access !== access) return null;
-      const query = `user.id=${encodeURIComponent(c.user_id)}&scope.project.id=${encodeURIComponent(c.project_id)}&include_names=true`;
-      const roles = await this.call('GET', `/role_assignments?${query}`, auth);
-      if (roles.status !== 200) throw this.unavailable(`role lookup answered ${roles.status}`);
-      type Assignment = { role: { name: string }; user: { id: string; name: string }; scope: { project: { id: string; name: string; domain?: { id: string } } } };
-      const assignments = (roles.json as { role_assignments: Assignment[] }).role_assignments;
-      // No role left on the project: the credential no longer grants anything.
-      if (assignments.length === 0) return null;
-      const { user, scope } = assignments[0]!;
-      const isAdminProject = scope.project.name === 'admin' && scope.project.domain?.id === 'default';
-      const identity = identityOf(user, scope.project, assignments.map((a) => a.role.name), isAdminProject);
-      const value = { secret: blob.secret, account: `${RESELLER_PREFIX}${c.project_id}`, identity };
+      const t = await this.s3Token(access, blob.secret);
+      if (!t.project) throw new SwiftError(403, 'The EC2 credential is not scoped to a project.');
+      const identity = identityOf(t.user, t.project, (t.roles ?? []).map((r) => r.name), t.is_admin_project === true);
+      const value = { secret: blob.secret, account: `${RESELLER_PREFIX}${t.project.id}`, identity };
       return { value, untilMs: Date.now() + this.settings.cacheS * 1000 };
     });
+  }
+
+  /**
+   * Identity's verdict on a credential (POST /v3/s3tokens). s3tokens wants a signature by
+   * the secret, which the proxy holds: it signs a string of its own (Signature V1 form) —
+   * the client's signature is checked locally with the same secret, streaming chunks included.
+   */
+  private async s3Token(access: string, secret: string): Promise<TokenBody['token']> {
+    const stringToSign = Buffer.from(`POST\n\n\n${new Date().toUTCString()}\n/stowage-proxy/credential-check/${access}`);
+    const signature = createHmac('sha1', secret).update(stringToSign).digest('base64');
+    const res = await this.call('POST', '/s3tokens', {}, { credentials: { access, token: stringToSign.toString('base64url'), signature } });
+    if (res.status === 401 || res.status === 403 || res.status === 404) {
+      this.log.info({ access, status: res.status }, 'identity refused an EC2 credential');
+      throw new SwiftError(403, 'Access denied.');
+    }
+    if (res.status !== 200) throw this.unavailable(`s3tokens answered ${res.status}`);
+    return (res.json as TokenBody).token;
   }
 
   close(): Promise<void> {

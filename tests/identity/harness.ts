@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch } from 'undici';
 import { Child } from '../proxy/harness.js';
 
 const IDENTITY = fileURLToPath(new URL('../../identity/main.js', import.meta.url));
@@ -84,12 +85,21 @@ export class RunningIdentity {
     return this.child?.logTail ?? this.lastLogs;
   }
 
-  /** A Keystone API call; `path` is relative to the service root ("/v3/projects"). */
-  async request(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+  /**
+   * A Keystone API call; `path` is relative to the service root ("/v3/projects"). `source`
+   * is the loopback address to connect from (any of 127/8), for tests of per-source limits.
+   */
+  async request(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; source?: string } = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers['x-auth-token'] = options.token;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.url}${path}`, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+    const dispatcher = options.source ? new Agent({ connect: { localAddress: options.source } }) : undefined;
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
+    }).finally(() => dispatcher?.close());
     const text = await res.text();
     let json: unknown = null;
     try {
@@ -101,8 +111,9 @@ export class RunningIdentity {
   }
 
   /** POST /v3/auth/tokens with a password, scoped to `project` (by name, domain Default) unless it is null. */
-  async login(username: string, password: string, project: string | null): Promise<ApiResponse> {
+  async login(username: string, password: string, project: string | null, source?: string): Promise<ApiResponse> {
     return this.request('POST', '/v3/auth/tokens', {
+      ...(source ? { source } : {}),
       body: {
         auth: {
           identity: { methods: ['password'], password: { user: { name: username, domain: { name: 'Default' }, password } } },

@@ -19,9 +19,9 @@ after(async () => {
 
 const as = (method: string, path: string, body?: unknown) => identity.request(method, path, { token: admin, ...(body !== undefined ? { body } : {}) });
 
-test('bootstrap: default domain, three roles, admin and service projects with their users', async () => {
+test('bootstrap: default domain, four roles, admin and service projects with their users', async () => {
   const roles = (await as('GET', '/v3/roles')).json.roles.map((r: { name: string }) => r.name).sort();
-  assert.deepEqual(roles, ['admin', 'member', 'reader']);
+  assert.deepEqual(roles, ['admin', 'member', 'reader', 'service']);
   const projects = (await as('GET', '/v3/projects')).json.projects.map((p: { name: string }) => p.name).sort();
   assert.deepEqual(projects, ['admin', 'service']);
   const users = (await as('GET', '/v3/users')).json.users.map((u: { name: string }) => u.name).sort();
@@ -29,7 +29,8 @@ test('bootstrap: default domain, three roles, admin and service projects with th
   const domain = await as('GET', '/v3/domains/default');
   assert.equal(domain.json.domain.name, 'Default');
   const glance = await identity.token('glance', identity.servicePassword, 'service');
-  assert.deepEqual(glance.body.token.roles.map((r: { name: string }) => r.name), ['admin']);
+  assert.deepEqual(glance.body.token.roles.map((r: { name: string }) => r.name).sort(), ['admin', 'service']);
+  assert.equal(glance.body.token.is_admin_project, false, 'a service user is not the cloud admin');
   assert.deepEqual((await as('GET', '/v3/regions')).json.regions.map((r: { id: string }) => r.id), ['RegionOne']);
 });
 
