@@ -1,5 +1,10 @@
-// Placement hashing: xxhash64(hash_prefix + "/a[/c[/o]]" + hash_suffix). The top
-// part_power bits give the partition. (Swift uses MD5 here; see docs/ring.md.)
+// Path hashing, two hashes of one salted string hash_prefix + "/a[/c[/o]]" + hash_suffix:
+// - placement: xxhash64; the top part_power bits give the partition (Swift uses MD5
+//   here; see docs/ring.md). 64 bits are plenty to spread partitions.
+// - naming: MD5 (128 bits), as Swift's hash_path, names an object's hash directory and a
+//   database's key on disk. Two names sharing a directory would be one object replacing
+//   another, and at billions of objects 64 bits collide (birthday bound ~2^32); 128 do not.
+import { createHash } from 'node:crypto';
 import xxhash from 'xxhash-wasm';
 import { joinPath, type SwiftPath } from './paths.js';
 
@@ -11,7 +16,10 @@ export interface HashSecrets {
 export interface PathHasher {
   /** The 64-bit placement hash of a path. */
   hash(path: SwiftPath): bigint;
-  /** The same hash as 16 lowercase hex digits: an object's directory name on disk. */
+  /**
+   * The 128-bit naming hash (MD5) as 32 lowercase hex digits: an object's hash directory
+   * (its last 3 digits the suffix directory), a database's key, an async pending's name.
+   */
   hashHex(path: SwiftPath): string;
   /** The top `partPower` bits of the hash. */
   partition(path: SwiftPath, partPower: number): number;
@@ -27,7 +35,7 @@ export async function createPathHasher(secrets: HashSecrets): Promise<PathHasher
   const salt = (path: SwiftPath) => secrets.hashPrefix + joinPath(path) + secrets.hashSuffix;
   return {
     hash: (path) => h64(salt(path)),
-    hashHex: (path) => h64(salt(path)).toString(16).padStart(16, '0'),
+    hashHex: (path) => createHash('md5').update(salt(path)).digest('hex'),
     partition: (path, partPower) => partitionOf(h64(salt(path)), partPower),
     hashBytes: (bytes) => h64Raw(bytes),
   };

@@ -4,7 +4,7 @@
 // the storage node runs every entry in the background (see node-daemons.ts).
 import pino from 'pino';
 import { createPathHasher } from '../common/path-hash.js';
-import { loadStorageConfig } from '../storage-node/index.js';
+import { loadStorageConfig, useOwnerOnlyUmask } from '../storage-node/index.js';
 import { runAuditorPass } from './auditor.js';
 import { createDaemonContext, type DaemonContext } from './context.js';
 import { dispersionMain } from './dispersion.js';
@@ -70,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Error: ${(err as Error).message}\n`);
     return 2;
   }
+  useOwnerOnlyUmask();
   const log = pino({ level: config.log_level, base: { daemon } }, pino.destination(2));
   const ctx = createDaemonContext(config, await createPathHasher(config.hash), log);
   const pass = () => DAEMONS[daemon]!.pass(ctx);

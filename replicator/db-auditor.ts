@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { DIR_MODE } from '../storage-node/index.js';
 import { localRingDevices, type DaemonContext } from './context.js';
 import { DbRpcClient } from './db-rpc-client.js';
 
@@ -84,7 +85,7 @@ async function quarantineIfUnopenable(deviceRoot: string, dir: string, ctx: Daem
       return false;
     }
     const to = join(deviceRoot, 'quarantined', dir, `db-${Date.now()}`);
-    await mkdir(join(deviceRoot, 'quarantined', dir), { recursive: true });
+    await mkdir(join(deviceRoot, 'quarantined', dir), { recursive: true, mode: DIR_MODE });
     await rename(path, to);
     ctx.log.error({ err: (err as Error).message, cause, path, to }, 'database store does not open: quarantined');
     return true;

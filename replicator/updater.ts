@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import PQueue from 'p-queue';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PathHasher } from '../common/path-hash.js';
-import { Devices, UpdateSender, listAsyncPendings, readAsyncPending, type Device } from '../storage-node/index.js';
+import { DIR_MODE, Devices, UpdateSender, listAsyncPendings, readAsyncPending, type Device } from '../storage-node/index.js';
 
 export interface UpdaterOptions {
   devicesDir: string;
@@ -60,7 +60,7 @@ async function replay(device: Device, path: string, sender: UpdateSender, stats:
     // A damaged file can never be delivered: keep it for a human, out of the way.
     stats.unreadable++;
     log.error({ err, path }, 'unreadable async pending moved to quarantined/');
-    await mkdir(join(device.quarantined, 'async_pending'), { recursive: true });
+    await mkdir(join(device.quarantined, 'async_pending'), { recursive: true, mode: DIR_MODE });
     await rename(path, join(device.quarantined, 'async_pending', basename(path)));
     return;
   }

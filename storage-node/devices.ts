@@ -4,6 +4,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { DIR_MODE } from './durable.js';
 import { badRequest, insufficientStorage } from './errors.js';
 
 export type DatabaseKind = 'containers' | 'accounts';
@@ -98,7 +99,7 @@ export class Devices {
 }
 
 async function openStore(path: string): Promise<KvStore> {
-  await mkdir(path, { recursive: true });
+  await mkdir(path, { recursive: true, mode: DIR_MODE });
   const store = new Level<Buffer, unknown>(path, { keyEncoding: 'buffer', valueEncoding: 'json' });
   await store.open();
   return store;

@@ -14,6 +14,12 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string) => new HttpError(400, message);
 export const forbidden = (message: string, headers?: Record<string, string>) => new HttpError(403, message, headers);
+/**
+ * Swift's DiskFileCollision: the hash directory of the requested name holds another
+ * object's files. The object server answers 403 and neither serves nor replaces them.
+ */
+export const diskFileCollision = (requested: string) =>
+  new HttpError(403, `Forbidden: the files stored for ${JSON.stringify(requested)} belong to another object name (hash collision)`);
 export const notFound = (headers?: Record<string, string>) => new HttpError(404, 'Not Found', headers);
 export const methodNotAllowed = (allowed: string[]) =>
   new HttpError(405, 'Method Not Allowed', { Allow: allowed.join(', ') });

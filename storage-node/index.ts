@@ -4,3 +4,4 @@ export { loadStorageConfig, type StorageConfig, type StorageSettings } from './c
 export { listAsyncPendings, readAsyncPending, ASYNC_PENDING_VERSION, type AsyncPending, type UpdateTarget } from './async-pending.js';
 export { UpdateSender } from './updates.js';
 export { Devices, type Device } from './devices.js';
+export { DIR_MODE, FILE_MODE, useOwnerOnlyUmask } from './durable.js';

@@ -6,6 +6,7 @@ import { ConfigError } from '../common/config.js';
 import { loadStorageConfig } from './config.js';
 import pino from 'pino';
 import { startNodeDaemons } from '../replicator/node-daemons.js';
+import { useOwnerOnlyUmask } from './durable.js';
 import { startStorageNode } from './server.js';
 
 const fail = (message: string, code: number) => {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) return fail(err.message, 2);
     throw err;
   }
+  useOwnerOnlyUmask();
   const node = await startStorageNode(config);
   // The replicator, auditor, updater... of this node (docs/operations.md), in this process.
   const daemons = await startNodeDaemons(config, pino({ level: config.log_level, name: 'daemons' }, pino.destination(2)));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { Timestamp } from '../../common/timestamp.js';
 import type { DatabaseKind, KvStore } from '../devices.js';
+import { DIR_MODE, FILE_MODE } from '../durable.js';
 import { databaseRef, type BaseInfo, type BaseRow, type DbRef } from './broker.js';
 import { databaseRange } from './keys.js';
 import { listDatabasePrefixes, type ReplicationRules } from './replication.js';
@@ -106,8 +107,8 @@ export async function auditStore<Info extends BaseInfo, Row extends BaseRow>(
 }
 
 async function copyAside(ref: DbRef, path: string): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const out = createWriteStream(path);
+  await mkdir(join(path, '..'), { recursive: true, mode: DIR_MODE });
+  const out = createWriteStream(path, { mode: FILE_MODE });
   const { start, end } = databaseRange(ref.prefix);
   for await (const [key, value] of ref.store.iterator({ gte: start, lt: end, valueEncoding: 'utf8' })) {
     const line = `${JSON.stringify({ key: key.toString('hex'), value })}\n`;

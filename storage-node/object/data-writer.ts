@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Timestamp } from '../../common/timestamp.js';
 import type { Device } from '../devices.js';
-import { mkdirDurably, renameDurably, tmpPath } from '../durable.js';
+import { FILE_MODE, mkdirDurably, renameDurably, tmpPath } from '../durable.js';
 import { encodeTrailer, type Metadata } from './datafile.js';
 import { cleanupObject, type ObjectLocation } from './diskfile.js';
 import { invalidateSuffix } from './hashes.js';
@@ -99,11 +99,11 @@ const WRITE_BATCH_BYTES = 1 << 20;
 /** Opens a new file in `dir`, making `dir` only when it is missing (once per device, not per write). */
 async function openCreating(dir: string, path: string): Promise<FileHandle> {
   try {
-    return await open(path, 'wx', 0o644);
+    return await open(path, 'wx', FILE_MODE);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     await mkdirDurably(dir);
-    return await open(path, 'wx', 0o644);
+    return await open(path, 'wx', FILE_MODE);
   }
 }
 

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { Timestamp } from '../../common/timestamp.js';
 import type { Device } from '../devices.js';
 import { mkdirDurably, writeDurably } from '../durable.js';
+import { diskFileCollision } from '../errors.js';
 import { CorruptFileError, encodeTrailer, readTrailer, type Metadata } from './datafile.js';
 import { isSysMeta } from '../metadata.js';
 import { invalidateSuffix } from './hashes.js';
 
 export interface ObjectLocation {
   device: Device;
-  /** The placement hash: the hash directory's name. */
+  /** The naming hash (128-bit MD5 hex): the hash directory's name; its last 3 digits the suffix. */
   hash: string;
   dir: string;
   /** "/account/container/object", kept in every file's metadata. */
@@ -81,15 +82,19 @@ export async function openObject(location: ObjectLocation): Promise<ObjectState<
 async function openCurrent(location: ObjectLocation): Promise<ObjectState<{ handle: FileHandle }>> {
   const { winner, meta } = await scan(location.dir);
   if (winner === undefined) return { kind: 'missing' };
-  if (winner.ext === 'ts') return { kind: 'deleted', timestamp: winner.timestamp };
+  if (winner.ext === 'ts') {
+    await readMarker(location, join(location.dir, winner.name));
+    return { kind: 'deleted', timestamp: winner.timestamp };
+  }
   const dataPath = join(location.dir, winner.name);
   const handle = await open(dataPath, 'r');
   try {
     const data = await readTrailer(handle, dataPath);
+    checkStoredName(location, data.metadata, dataPath);
     if (String(data.bodyLength) !== data.metadata['Content-Length']) {
       throw new CorruptFileError(`${dataPath}: body is ${data.bodyLength} bytes, metadata says ${data.metadata['Content-Length']}`);
     }
-    const applied = meta && { timestamp: meta.timestamp, metadata: await readMarker(join(location.dir, meta.name)) };
+    const applied = meta && { timestamp: meta.timestamp, metadata: await readMarker(location, join(location.dir, meta.name)) };
     return { ...merge(winner.timestamp, data.metadata, applied), bodyLength: data.bodyLength, handle };
   } catch (err) {
     await handle.close();
@@ -97,13 +102,26 @@ async function openCurrent(location: ObjectLocation): Promise<ObjectState<{ hand
   }
 }
 
-async function readMarker(path: string): Promise<Metadata> {
+/** A .ts or .meta file's metadata, checked to belong to the requested object. */
+async function readMarker(location: ObjectLocation, path: string): Promise<Metadata> {
   const handle = await open(path, 'r');
   try {
-    return (await readTrailer(handle, path)).metadata;
+    const { metadata } = await readTrailer(handle, path);
+    checkStoredName(location, metadata, path);
+    return metadata;
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Every file carries its object's name: one under the requested name's hash directory
+ * that names another object is a hash collision (403, Swift's DiskFileCollision) — never
+ * served as, nor replaced by, the requested object. A file with no name is corrupt.
+ */
+function checkStoredName(location: ObjectLocation, metadata: Metadata, path: string): void {
+  if (metadata.name === undefined) throw new CorruptFileError(`${path}: no name in its metadata`);
+  if (metadata.name !== location.name) throw diskFileCollision(location.name);
 }
 
 /** Swift's DiskFile._construct_from_data_file: a .meta replaces all but the data's own keys. */

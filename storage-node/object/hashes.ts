@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { FILE_MODE } from '../durable.js';
 import { classifyFiles, type ObjectLocation } from './diskfile.js';
 
 export type SuffixHashes = Record<string, string>;
@@ -47,7 +48,7 @@ export const suffixOf = (hash: string) => hash.slice(-3);
 
 /** Marks the object's suffix as changed; call after its new file is in place. */
 export async function invalidateSuffix(location: ObjectLocation): Promise<void> {
-  await appendFile(join(partitionDirOf(location), INVALID), `${suffixOf(location.hash)}\n`).catch((err: NodeJS.ErrnoException) => {
+  await appendFile(join(partitionDirOf(location), INVALID), `${suffixOf(location.hash)}\n`, { mode: FILE_MODE }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err; // the partition is gone: nothing left to compare
   });
 }
@@ -126,7 +127,7 @@ async function readState(partDir: string): Promise<HashesFile | undefined> {
 /** The cache can always be rebuilt from the files, so it is renamed into place without fsync. */
 async function writeState(partDir: string, state: HashesFile): Promise<void> {
   const tmp = join(partDir, `.${HASHES}.${randomBytes(4).toString('hex')}`);
-  await writeFile(tmp, JSON.stringify(state));
+  await writeFile(tmp, JSON.stringify(state), { mode: FILE_MODE });
   await rename(tmp, join(partDir, HASHES)).catch(async (err) => {
     await unlink(tmp).catch(() => {});
     throw err;

@@ -21,12 +21,12 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Timestamp } from '../../common/timestamp.js';
-import { renameDurably, tmpPath, mkdirDurably } from '../durable.js';
+import { FILE_MODE, renameDurably, tmpPath, mkdirDurably } from '../durable.js';
 import { badRequest, clientDisconnect, conflict, HttpError } from '../errors.js';
 import { integerHeader, type BackendRequest, type BackendResponse, type PartitionRequest } from '../http.js';
 import { locate, type ObjectContext } from './context.js';
 import { CorruptFileError, readTrailer } from './datafile.js';
-import { classifyFiles, cleanupObject, parseFileName, type ObjectLocation } from './diskfile.js';
+import { classifyFiles, cleanupObject, parseFileName, readObject, type ObjectLocation } from './diskfile.js';
 import { getHashes, invalidateSuffix, listObjects } from './hashes.js';
 import { readdir } from 'node:fs/promises';
 
@@ -91,6 +91,9 @@ export async function receiveReplicatedFile(ctx: ObjectContext, req: BackendRequ
   if (incoming.has(key)) throw conflict();
   incoming.add(key);
   try {
+    // A directory holding another object's files (a hash collision) takes none of this
+    // one's: reading its current state throws the 403.
+    await readObject(location);
     // Refuse before reading the body when this replica already has it or something newer.
     if (!(await wanted(location, fileName))) throw conflict();
     await mkdirDurably(location.device.tmp);
@@ -138,7 +141,7 @@ async function receiveInto(req: BackendRequest, tmp: string, bodyLength: number)
   });
   req.continueBody();
   try {
-    await pipeline(req.body, hasher, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    await pipeline(req.body, hasher, createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE }));
   } catch (err) {
     if (!req.body.complete) throw clientDisconnect();
     throw err;

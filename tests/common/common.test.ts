@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Timestamp, InvalidTimestampError } from '../../common/timestamp.js';
@@ -53,13 +54,20 @@ test('the partition is the top part_power bits of xxhash64(prefix + path + suffi
   const other = await createPathHasher({ hashPrefix: 'pre', hashSuffix: 'other' });
   const path = { account: 'AUTH_test', container: 'c', object: 'o' };
   const hash = hasher.hash(path);
-  assert.equal(hasher.hashHex(path), hash.toString(16).padStart(16, '0'));
   assert.equal(hasher.partition(path, 10), Number(hash >> 54n));
   assert.equal(hasher.partition(path, 32), Number(hash >> 32n));
   assert.equal(hasher.partition(path, 1), Number(hash >> 63n));
   assert.notEqual(other.hash(path), hash, 'the suffix salts the hash');
   assert.equal(partitionOf(0xffffffffffffffffn, 18), 2 ** 18 - 1);
   assert.equal(partitionOf(0n, 18), 0);
+});
+
+test('on-disk names are the 128-bit MD5 of prefix + path + suffix, as Swift hash_path does', async () => {
+  const hasher = await createPathHasher({ hashPrefix: 'pre', hashSuffix: 'suf' });
+  const path = { account: 'AUTH_test', container: 'c', object: 'o' };
+  assert.equal(hasher.hashHex(path), createHash('md5').update('pre/AUTH_test/c/osuf').digest('hex'));
+  assert.match(hasher.hashHex({ account: 'AUTH_test' }), /^[0-9a-f]{32}$/);
+  assert.notEqual(hasher.hashHex(path), hasher.hashHex({ ...path, object: 'p' }));
 });
 
 test('names are quoted for URLs keeping the slashes of object names', () => {

@@ -31,7 +31,7 @@ test('object: partition, hash, curl lines that reach each replica, disk paths th
   const r = getNodes(join(cluster.ringDir, 'object.ring'), session.account, 'photos', '2024/beach shot.jpg');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Partition\t\d+$/m);
-  assert.match(r.stdout, /^Hash     \t[0-9a-f]{16}$/m);
+  assert.match(r.stdout, /^Hash     \t[0-9a-f]{32}$/m);
   const curls = r.stdout.split('\n').filter((l) => l.startsWith('curl -g -I -XHEAD "http://'));
   assert.equal(curls.length, 4, '3 primaries, then the handoffs (the fourth node)');
   assert.equal(curls.filter((l) => l.endsWith(' # [Handoff]')).length, 1);

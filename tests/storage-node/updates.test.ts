@@ -2,9 +2,9 @@
 // object write, container server → account server after each container change, and the
 // async pendings saved when the receiving server cannot be reached.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { listAsyncPendings, readAsyncPending, type AsyncPending } from '../../storage-node/index.js';
 import { backendPath, call, nextTimestamp, startNode, waitFor, type StorageNodeProcess } from './harness.js';
@@ -126,8 +126,10 @@ describe('object server → container server', () => {
     const found = (await pendings('sdb2')).filter((p) => p.pending.container === container);
     assert.equal(found.length, 1);
     const { path, pending } = found[0]!;
-    assert.match(path, new RegExp(`async_pending/[0-9a-f]{3}/[0-9a-f]{16}-${ts.internal.replace('.', '\\.')}$`));
-    assert.equal(path.split('/').at(-2), path.split('/').at(-1)!.slice(13, 16), 'suffix = last 3 hex digits of the hash');
+    assert.match(path, new RegExp(`async_pending/[0-9a-f]{3}/[0-9a-f]{32}-${ts.internal.replace('.', '\\.')}$`));
+    assert.equal(path.split('/').at(-2), path.split('/').at(-1)!.slice(29, 32), 'suffix = last 3 hex digits of the hash');
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'only the storage node user reads an async pending');
+    assert.equal(statSync(dirname(path)).mode & 0o777, 0o700);
     assert.equal(pending.method, 'PUT');
     assert.equal(pending.account, 'AUTH_u');
     assert.equal(pending.object, 'a/b');
