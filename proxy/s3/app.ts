@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ProxyConfig } from '../config.js';
 import type { TempAuth } from '../auth/tempauth.js';
 import type { AuthAttempts } from '../auth/attempts.js';
-import type { Handler } from '../swift/services.js';
+import type { SwiftApi } from '../swift/app.js';
 import { RequestTargetError, decodePath, splitTarget } from '../../common/http.js';
 import { checkNameLengths } from '../swift/request.js';
 import { SwiftError } from '../errors.js';
@@ -136,12 +136,12 @@ function route(req: S3Request): Command {
 
 export function createS3Api(
   config: ProxyConfig,
-  swiftApi: Handler,
+  swiftApi: SwiftApi,
   tempauth: TempAuth,
   attempts: AuthAttempts,
   credentials?: CredentialLookup,
 ): (input: S3HttpRequest) => Promise<S3Response> {
-  const ctx: S3Context = { config, swift: swiftApi, auth: tempauth };
+  const ctx: S3Context = { config, swift: swiftApi, info: swiftApi.info, auth: tempauth };
   const signers = { users: config.users, tempauth, attempts, lookup: credentials };
 
   async function parse(input: S3HttpRequest): Promise<S3Request> {

@@ -3,8 +3,8 @@
 // unsigned, as browsers send it) answered from them, and the Access-Control-* headers
 // added to signed requests that come with an Origin. Rules match as in S3: the first rule
 // whose origin (one * wildcard allowed), method and every requested header match.
-import type { SwiftRequest } from '../swift/request.js';
 import { requireBucket } from './buckets.js';
+import { preflightRules } from './cors-owners.js';
 import { S3Error } from './errors.js';
 import type { S3Context, S3Request } from './request.js';
 import { parseXml, toXml } from './xml.js';
@@ -132,51 +132,21 @@ export interface PreflightInput {
 }
 
 /**
- * Answers a preflight. Browsers send it unsigned, so the bucket is looked up in the
- * accounts of the configured users, in order (buckets are per account here; the first
- * account that has one of this name answers).
+ * Answers a preflight. Browsers send it unsigned, so the bucket's account is the one that
+ * claimed its name with PutBucketCors (cors-owners.ts): at most two cached lookups, and
+ * no other account's bucket is ever consulted.
  */
 export async function preflight(ctx: S3Context, input: PreflightInput): Promise<{ status: number; headers: Record<string, string> }> {
   const origin = input.headers.origin;
   const method = input.headers['access-control-request-method'];
   if (!origin || !method) throw new S3Error('InvalidRequest', 'Insufficient information. Origin request header needed.');
   if (!input.bucket) throw new S3Error('AccessForbidden', 'CORSResponse: Bucket not found');
-  const containerHeaders = await findBucket(ctx, input);
-  const rules = containerHeaders ? storedRules(containerHeaders) : null;
+  const rules = await preflightRules(ctx, input, input.bucket);
   if (!rules) throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.');
   const wanted = requestedHeaders(input.headers['access-control-request-headers']);
   const rule = matchRule(rules, origin, method, wanted);
   if (!rule) throw new S3Error('AccessForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.');
   return { status: 200, headers: { ...corsHeaders(rule, origin, { requestHeaders: wanted }), 'content-length': '0' } };
-}
-
-/** The container headers of the bucket in the first configured account that has it. */
-async function findBucket(ctx: S3Context, input: PreflightInput): Promise<Record<string, string> | null> {
-  const accounts = [...new Set([...ctx.config.users.keys()].map((u) => `AUTH_${u.slice(0, u.indexOf(':'))}`))];
-  for (const account of accounts) {
-    const req: SwiftRequest = {
-      method: 'HEAD',
-      path: { account, container: input.bucket! },
-      query: new Map(),
-      headers: {},
-      body: null,
-      // The proxy itself reads the rules; the browser's request carries no identity.
-      identity: { user: 's3-cors-preflight', groups: ['.reseller_admin'] },
-      transId: input.transId,
-      log: input.log,
-      hostUrl: input.hostUrl,
-      continueBody: () => {},
-      depth: 0,
-      owner: false,
-    };
-    try {
-      const res = await ctx.swift(req);
-      if (res.status >= 200 && res.status < 300) return res.headers;
-    } catch {
-      // Not in this account (or unreadable): try the next.
-    }
-  }
-  return null;
 }
 
 /** Access-Control-* headers for a signed request with an Origin, when a rule of its bucket allows it. */

@@ -11,12 +11,15 @@ import { readBody } from '../backend.js';
 import type { TempAuth } from '../auth/tempauth.js';
 import type { Identity, SwiftResponse } from '../swift/request.js';
 import type { Handler } from '../swift/services.js';
+import type { InfoCache } from '../swift/info-cache.js';
 import type { SignedRequestClaim } from './signature-v4.js';
 
 export interface S3Context {
   config: ProxyConfig;
   /** The Swift API pipeline (proxy/swift/app.ts). */
   swift: Handler;
+  /** The Swift pipeline's cache of account and container info (CORS preflights look buckets up in it). */
+  info: InfoCache;
   auth: TempAuth;
 }
 

@@ -19,7 +19,10 @@ function compose(layers: Middleware[], last: Handler): Handler {
   return layers.reduceRight<Handler>((next, layer) => (req) => layer(req, next), last);
 }
 
-export function createSwiftApi(config: ProxyConfig, rings: Rings, replicas: Replicas): Handler {
+/** The pipeline, and its info cache for the S3 API's unsigned CORS preflights (proxy/s3/cors.ts). */
+export type SwiftApi = Handler & { info: InfoCache };
+
+export function createSwiftApi(config: ProxyConfig, rings: Rings, replicas: Replicas): SwiftApi {
   const services: Services = {
     config,
     rings,
@@ -44,5 +47,5 @@ export function createSwiftApi(config: ProxyConfig, rings: Rings, replicas: Repl
     if (req.path.container !== undefined) return container(req);
     return account(req);
   }
-  return handle;
+  return Object.assign(handle, { info: services.info });
 }

@@ -1,7 +1,9 @@
 // PutBucketCors, GetBucketCors, DeleteBucketCors (/<bucket>?cors): the rules as JSON in the
-// container's system metadata (see ../cors.ts for how they are used).
+// container's system metadata (see ../cors.ts for how they are used); a bucket with rules
+// holds its name's claim for unsigned preflights (../cors-owners.ts).
 import { createHash } from 'node:crypto';
 import { requireBucket } from '../buckets.js';
+import { checkClaimable, claim, release } from '../cors-owners.js';
 import { MAX_STORED_CORS_BYTES, SYSMETA_CORS, corsXml, parseCorsXml, storedRules } from '../cors.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { readSmallPayload } from '../payload.js';
@@ -25,7 +27,9 @@ export const putBucketCors: Command = async (ctx, req) => {
     throw new S3Error('InvalidRequest', `The CORS configuration is over the ${MAX_STORED_CORS_BYTES} bytes this cluster keeps per bucket.`);
   }
   await requireBucket(ctx, req);
+  await checkClaimable(ctx, req);
   await storeRules(ctx, req, stored);
+  await claim(ctx, req);
   return { status: 200, headers: { 'content-length': '0' } };
 };
 
@@ -38,5 +42,6 @@ export const getBucketCors: Command = async (ctx, req) => {
 export const deleteBucketCors: Command = async (ctx, req) => {
   await requireBucket(ctx, req);
   await storeRules(ctx, req, '');
+  await release(ctx, req);
   return { status: 204, headers: {} };
 };
