@@ -20,6 +20,9 @@ export interface IdentitySettings {
   image_url: string;
   region: string;
   token_life_s: number;
+  /** A client silent this long mid-body loses its connection; a body must arrive whole within body_timeout_ms. */
+  client_timeout_ms: number;
+  body_timeout_ms: number;
   /**
    * The cloud admin's project (Keystone's [resource] admin_project_name), in the default
    * domain: the admin role here, and only here, gives cloud-wide powers (is_admin_project).
@@ -48,6 +51,8 @@ export const DEFAULT_IDENTITY_SETTINGS: Readonly<IdentitySettings> = {
   image_url: 'http://127.0.0.1:9292',
   region: 'RegionOne',
   token_life_s: 3600,
+  client_timeout_ms: 60_000,
+  body_timeout_ms: 60_000,
   admin_project_name: 'admin',
   max_failed_auth_per_user: 5,
   max_failed_auth_per_source: 30,

@@ -25,6 +25,8 @@ export interface KeystoneToken {
   project?: { id: string; name?: string };
   user?: { id: string; name?: string };
   roles?: { id?: string; name: string }[];
+  /** Keystone's mark of the admin project; absent means Keystone has none configured (oslo.context reads that as true). */
+  is_admin_project?: boolean;
   expires_at?: string;
   catalog?: { type: string; name?: string; endpoints: { interface: string; region?: string; region_id?: string; url: string }[] }[];
 }
@@ -91,7 +93,9 @@ export class Authenticator {
       projectId: t.project?.id ?? null,
       userId: t.user?.id ?? null,
       roles,
-      isAdmin: roles.includes('admin'),
+      // Image admin (every image, any owner) is a cloud-admin power: the admin role counts
+      // only on the admin project, as identity's own policy has it (docs/security.md).
+      isAdmin: roles.includes('admin') && t.is_admin_project !== false,
       token,
     };
     const expires = t.expires_at ? Date.parse(t.expires_at) : Number.POSITIVE_INFINITY;

@@ -73,3 +73,19 @@ test("the owner is the token's project; bytes go to the service project's accoun
   assert.equal((await stack.service.request('DELETE', `/v2/images/${id}`, { caller: { token: bob.token } })).status, 403);
   assert.equal((await stack.service.request('DELETE', `/v2/images/${id}`, { caller: { token: alice.token } })).status, 204);
 });
+
+test('the admin role on a project other than the admin project gives no image-admin powers', async () => {
+  const carol = await identity.makeUser('carol-project', 'carol', 'carol-pass', 'admin');
+  const created = await stack.service.request('POST', '/v2/images', { caller: { token: carol.login.token }, body: { name: 'carol-disk', disk_format: 'raw', container_format: 'bare' } });
+  assert.equal(created.status, 201, created.text);
+  const publicize = await stack.service.request('PATCH', `/v2/images/${created.json.id}`, {
+    caller: { token: carol.login.token },
+    body: JSON.stringify([{ op: 'replace', path: '/visibility', value: 'public' }]),
+    headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+  });
+  assert.equal(publicize.status, 403);
+  // Nor does it see another project's private image, as the cloud admin does.
+  const hidden = await stack.service.request('POST', '/v2/images', { caller: { token: alice.token }, body: { name: 'alice-private', disk_format: 'raw', container_format: 'bare' } });
+  assert.equal((await stack.service.request('GET', `/v2/images/${hidden.json.id}`, { caller: { token: carol.login.token } })).status, 404);
+  assert.equal((await stack.service.request('GET', `/v2/images/${hidden.json.id}`, { caller: { token: adminToken } })).status, 200);
+});
