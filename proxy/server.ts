@@ -219,7 +219,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     },
   });
 
-  const s3 = createS3Api(config, api, auth, keystone ? (access) => keystone.ec2Credential(access) : undefined);
+  const s3 = createS3Api(config, api, auth, attempts, keystone ? (access) => keystone.ec2Credential(access) : undefined);
   app.route({
     method: [...API_METHODS],
     url: '/s3',
@@ -234,6 +234,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         log: request.log,
         hostUrl: hostUrl(request),
         continueBody: continuer(request, reply),
+        source: request.ip,
       });
       return sendSwift(reply, request.method, res);
     },

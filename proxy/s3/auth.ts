@@ -74,7 +74,7 @@ async function secretOf(signers: Signers, accessKey: string): Promise<Secret> {
 
 /**
  * Runs a signature check as one counted attempt of `accessKey` from `source`: its result
- * when the signature is right, SignatureDoesNotMatch when not, SlowDown (503 with
+ * when the signature is right, SignatureDoesNotMatch when not, SlowDown (429 with
  * Retry-After, S3's throttling answer) without checking when either is over its budget.
  */
 async function guardedCheck<T>(signers: Signers, accessKey: string, source: string, check: () => T): Promise<T> {

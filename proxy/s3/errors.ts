@@ -48,8 +48,13 @@ const CODES = {
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
-  /** AWS's throttling answer; here also for an access key or address out of signature attempts (with Retry-After). */
-  SlowDown: [503, 'Please reduce your request rate.'],
+  /**
+   * S3's throttling code, for an access key or address out of signature attempts (with
+   * Retry-After). 429 as Swift's s3api answers with ratelimit_as_client_error, and as
+   * /auth/v1.0 answers the same budget: the client's own failures put it there. SDKs back
+   * off on the code and on 429 alike.
+   */
+  SlowDown: [429, 'Please reduce your request rate.'],
   SignatureDoesNotMatch: [
     403,
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',

@@ -272,7 +272,7 @@ describe('signature guessing', () => {
     assert.equal(mismatches.length, LIMIT);
     assert.equal(throttled.length, 40 - LIMIT);
     for (const a of throttled) {
-      assert.equal(a.status, 503);
+      assert.equal(a.status, 429);
       assert.ok(Number(a.retryAfter) >= 1, `Retry-After ${a.retryAfter}`);
     }
 
