@@ -3,6 +3,7 @@
 // STOWAGE_IMAGE_SERVICE_<KEY> environment overrides (env beats file, flags beat env).
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, isRecord, readSection } from '../common/config.js';
+import { AddressPolicy, parseNetworks } from './address-filter.js';
 
 export interface ImageServiceSettings {
   bind_ip: string;
@@ -35,18 +36,32 @@ export interface ImageServiceSettings {
   /** Largest image accepted (Glance's image_size_cap). */
   image_size_cap: number;
   storage_timeout_ms: number;
+  /** A client silent this long mid-body loses its connection; a JSON body must arrive whole within body_timeout_ms. */
+  client_timeout_ms: number;
+  body_timeout_ms: number;
   /** List page size when no limit is given, and the largest limit (Glance's limit_param_default, api_limit_max). */
   limit_param_default: number;
   api_limit_max: number;
   image_member_quota: number;
   image_tag_quota: number;
   image_property_quota: number;
-  /** web-download: comma-separated allow/deny lists (empty = no restriction) and whether loopback URLs may be fetched. */
+  /**
+   * Per-project limit on image bytes, stored and staged together (Glance's user_storage_quota):
+   * bytes, or a number with B, KB, MB, GB or TB (powers of 1024); "0" = no limit.
+   */
+  user_storage_quota: string;
+  /**
+   * web-download filters, Glance's [import_filtering_opts]: comma-separated lists; an empty
+   * list does not restrict, and a non-empty allow list makes its deny list ignored.
+   */
   web_download_allowed_schemes: string;
+  web_download_disallowed_schemes: string;
   web_download_allowed_hosts: string;
   web_download_disallowed_hosts: string;
   web_download_allowed_ports: string;
-  web_download_allow_loopback: string;
+  web_download_disallowed_ports: string;
+  /** Networks (CIDR) web-download may reach although they are loopback, private, link-local… */
+  web_download_allowed_networks: string;
   web_download_timeout_ms: number;
   shutdown_timeout_ms: number;
 }
@@ -73,28 +88,42 @@ export const DEFAULT_SETTINGS: Readonly<ImageServiceSettings> = {
   segment_concurrency: 3,
   image_size_cap: 1024 ** 4,
   storage_timeout_ms: 60_000,
+  client_timeout_ms: 60_000,
+  body_timeout_ms: 60_000,
   limit_param_default: 25,
   api_limit_max: 1000,
   image_member_quota: 128,
   image_tag_quota: 128,
   image_property_quota: 128,
+  user_storage_quota: '0',
   web_download_allowed_schemes: 'http,https',
+  web_download_disallowed_schemes: '',
   web_download_allowed_hosts: '',
   web_download_disallowed_hosts: '',
   web_download_allowed_ports: '80,443',
-  web_download_allow_loopback: 'false',
+  web_download_disallowed_ports: '',
+  web_download_allowed_networks: '',
   web_download_timeout_ms: 60_000,
   shutdown_timeout_ms: 30_000,
 };
 
+/** One filter of web-download URLs: a value passes when allowed (if an allow list is given) and not disallowed. */
+export interface ListFilter<T> {
+  allowed: T[];
+  disallowed: T[];
+}
+
+export interface WebDownloadFilters {
+  schemes: ListFilter<string>;
+  hosts: ListFilter<string>;
+  ports: ListFilter<number>;
+  addresses: AddressPolicy;
+}
+
 export interface ImageServiceConfig extends ImageServiceSettings {
-  webDownload: {
-    schemes: string[];
-    allowedHosts: string[];
-    disallowedHosts: string[];
-    ports: number[];
-    allowLoopback: boolean;
-  };
+  webDownload: WebDownloadFilters;
+  /** user_storage_quota in bytes; 0 = no limit. */
+  storageQuotaBytes: number;
 }
 
 export interface ImageServiceFlags {
@@ -123,17 +152,52 @@ export function loadImageServiceConfig(
   const s = settings as unknown as ImageServiceSettings;
   if (!['keystone', 'noauth'].includes(s.auth_strategy)) throw new ConfigError('image_service.auth_strategy must be "keystone" or "noauth"');
   if (!['keystone', 'tempauth'].includes(s.swift_auth)) throw new ConfigError('image_service.swift_auth must be "keystone" or "tempauth"');
-  const ports = list(s.web_download_allowed_ports).map(Number);
-  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new ConfigError('image_service.web_download_allowed_ports must be port numbers');
   return {
     ...s,
     identity_url: s.identity_url.replace(/\/+$/, ''),
-    webDownload: {
-      schemes: list(s.web_download_allowed_schemes),
-      allowedHosts: list(s.web_download_allowed_hosts),
-      disallowedHosts: list(s.web_download_disallowed_hosts),
-      ports,
-      allowLoopback: ['true', '1', 'yes', 'on'].includes(s.web_download_allow_loopback.toLowerCase()),
-    },
+    webDownload: webDownloadFilters(s),
+    storageQuotaBytes: parseQuota(s.user_storage_quota),
   };
+}
+
+/** Glance's allow-list-wins rule: with both lists set, only the allow list is obeyed. */
+function listFilter<T>(allowed: T[], disallowed: T[]): ListFilter<T> {
+  return { allowed, disallowed: allowed.length > 0 ? [] : disallowed };
+}
+
+const FETCHABLE_SCHEMES = ['http', 'https'];
+
+function webDownloadFilters(s: ImageServiceSettings): WebDownloadFilters {
+  const ports = (key: 'web_download_allowed_ports' | 'web_download_disallowed_ports') => {
+    const values = list(s[key]).map(Number);
+    if (values.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new ConfigError(`image_service.${key} must be port numbers`);
+    return values;
+  };
+  const schemes = list(s.web_download_allowed_schemes);
+  const unfetchable = schemes.filter((scheme) => !FETCHABLE_SCHEMES.includes(scheme));
+  if (unfetchable.length > 0) throw new ConfigError(`image_service.web_download_allowed_schemes: web-download fetches only http and https, not ${unfetchable.join(', ')}`);
+  let networks;
+  try {
+    networks = parseNetworks(list(s.web_download_allowed_networks));
+  } catch (err) {
+    throw new ConfigError(`image_service.web_download_allowed_networks: ${(err as Error).message}`);
+  }
+  // Host names compare without a trailing dot ("localhost." is "localhost").
+  const hosts = (value: string) => list(value).map((h) => h.replace(/\.$/, ''));
+  return {
+    schemes: listFilter(schemes, list(s.web_download_disallowed_schemes)),
+    hosts: listFilter(hosts(s.web_download_allowed_hosts), hosts(s.web_download_disallowed_hosts)),
+    ports: listFilter(ports('web_download_allowed_ports'), ports('web_download_disallowed_ports')),
+    addresses: new AddressPolicy(networks),
+  };
+}
+
+const QUOTA_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
+
+/** Glance's user_storage_quota syntax: digits, optionally followed by B, KB, MB, GB or TB (case-sensitive). */
+export function parseQuota(value: string): number {
+  const m = /^(\d+)((?:K|M|G|T)?B)?$/.exec(value.trim());
+  const bytes = m ? Number(m[1]) * QUOTA_UNITS[m[2] ?? 'B']! : NaN;
+  if (!Number.isSafeInteger(bytes)) throw new ConfigError(`image_service.user_storage_quota must be bytes or a number with B, KB, MB, GB or TB, not "${value}"`);
+  return bytes;
 }

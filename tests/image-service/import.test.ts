@@ -1,5 +1,9 @@
 // Interoperable image import: glance-direct (stage, then import) and web-download (from a
 // URL the operator's filters allow), the states an image goes through, and the refusals.
+// web-download's address policy refuses loopback, private, link-local… addresses before
+// any connection is made; these tests only ever let the service connect to 127.0.0.1 (the
+// main stack allows exactly 127.0.0.1/32, as an operator opens one network), and prove the
+// refusals by servers on loopback that must see no connection.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +18,10 @@ const served = randomBytes(3 * MiB + 7);
 let stack: ImageStack;
 let web: http.Server;
 let webUrl: string;
+/** A server on 127.0.0.2, outside the network the main stack allows: it must never be connected to. */
+let outside: http.Server;
+let outsideUrl: string;
+let outsideConnections = 0;
 const api = (method: string, path: string, caller: Caller, body?: unknown, headers?: Record<string, string>) =>
   stack.service.request(method, path, { caller, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -41,6 +49,9 @@ before(async () => {
     } else if (req.url === '/moved') {
       res.writeHead(302, { location: '/disk.img' });
       res.end();
+    } else if (req.url === '/moved-outside') {
+      res.writeHead(302, { location: `${outsideUrl}/disk.img` });
+      res.end();
     } else {
       res.writeHead(404);
       res.end('no such file');
@@ -48,13 +59,31 @@ before(async () => {
   });
   await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
   webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
-  stack = await startImageStack({ imageService: { web_download_allow_loopback: 'true', web_download_allowed_ports: '' } });
+  outside = http.createServer((_req, res) => res.end(served));
+  outside.on('connection', () => outsideConnections++);
+  await new Promise<void>((r) => outside.listen(0, '127.0.0.2', r));
+  outsideUrl = `http://127.0.0.2:${(outside.address() as AddressInfo).port}`;
+  stack = await startImageStack({
+    imageService: { web_download_allowed_networks: '127.0.0.1/32', web_download_allowed_ports: '', web_download_disallowed_ports: '9' },
+  });
 });
 
 after(async () => {
   await stack?.stop();
   web?.close();
+  outside?.close();
 });
+
+/** Waits until a failed import has put the image back in queued with os_glance_failed_import. */
+async function waitForFailedImport(request: (path: string) => Promise<any>, id: string): Promise<any> {
+  let image;
+  for (let i = 0; i < 100; i++) {
+    image = await request(`/v2/images/${id}`);
+    if (image.status === 'queued' && image.os_glance_failed_import) return image;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`image ${id} did not fail its import: ${JSON.stringify(image)}`);
+}
 
 test('glance-direct: stage (queued → uploading), import (→ importing → active), staged data moved into the store', async () => {
   const id = await newImage();
@@ -97,14 +126,24 @@ test('web-download of a missing file fails: the image goes back to queued and re
   const id = await newImage();
   const res = await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri: `${webUrl}/missing.img` } });
   assert.equal(res.status, 202);
-  let image;
-  for (let i = 0; i < 100; i++) {
-    image = (await api('GET', `/v2/images/${id}`, owner)).json;
-    if (image.status === 'queued' && image.os_glance_failed_import) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.equal(image.status, 'queued');
+  const image = await waitForFailedImport(async (path) => (await api('GET', path, owner)).json, id);
   assert.equal(image.os_glance_failed_import, 'swift');
+  assert.equal(image.os_glance_import_task, undefined);
+});
+
+test('web-download: a redirect to an address outside the allowed networks is refused at that hop, before connecting', async () => {
+  const id = await newImage();
+  const res = await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri: `${webUrl}/moved-outside` } });
+  assert.equal(res.status, 202, res.text);
+  await waitForFailedImport(async (path) => (await api('GET', path, owner)).json, id);
+  assert.equal(outsideConnections, 0, 'the refused address was never connected to');
+  assert.match(stack.service.logs, /127\.0\.0\.2 is not a public address \(loopback\)/);
+  assert.equal((await api('GET', `/v2/images/${id}/file`, owner)).status, 204, 'no data');
+  // The same address given directly is refused when the import is asked for.
+  const direct = await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri: `${outsideUrl}/disk.img` } });
+  assert.equal(direct.status, 400);
+  assert.match(direct.json.message, /does not pass filtering.*loopback/);
+  assert.equal(outsideConnections, 0);
 });
 
 test('import refusals: unknown method, missing uri, a scheme the filters refuse, copy-image with one store, an active image', async () => {
@@ -120,18 +159,93 @@ test('import refusals: unknown method, missing uri, a scheme the filters refuse,
   assert.equal((await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri: `${webUrl}/disk.img` } })).status, 409);
 });
 
-test('web-download from loopback is refused unless the operator allows it', async () => {
-  const strict = await startImageStack({ nodes: 3 });
+test('web-download with the default policy: every non-public address form is refused, literal at the request, resolved at the fetch, never connected to', async () => {
+  const strict = await startImageStack({ nodes: 3, imageService: { web_download_allowed_ports: '' } });
+  let connections = 0;
+  const local = http.createServer((_req, res) => res.end(served));
+  local.on('connection', () => connections++);
+  await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
+  const port = (local.address() as AddressInfo).port;
+  const request = (method: string, path: string, body?: unknown) => strict.service.request(method, path, { caller: owner, ...(body !== undefined ? { body } : {}) });
   try {
-    const created = await strict.service.request('POST', '/v2/images', { caller: owner, body: { name: 'x', disk_format: 'raw', container_format: 'bare' } });
-    const id = created.json.id;
-    const res = await strict.service.request('POST', `/v2/images/${id}/import`, { caller: owner, body: { method: { name: 'web-download', uri: 'http://127.0.0.1/disk.img' } } });
-    assert.equal(res.status, 400);
-    assert.match(res.json.message, /loopback/);
-    const port = await strict.service.request('POST', `/v2/images/${id}/import`, { caller: owner, body: { method: { name: 'web-download', uri: 'http://example.invalid:8081/disk.img' } } });
-    assert.equal(port.status, 400, 'only ports 80 and 443 by default');
-    assert.match(port.json.message, /port 8081/);
+    const id = (await request('POST', '/v2/images', { name: 'x', disk_format: 'raw', container_format: 'bare' })).json.id;
+    // Literal addresses are refused when the import is asked for: 400, the image stays queued.
+    const literals = [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://127.0.0.1/disk.img',
+      'http://2130706433/disk.img',
+      'http://0x7f.1/disk.img',
+      'http://[::ffff:127.0.0.1]/disk.img',
+      'http://[::ffff:7f00:1]/disk.img',
+      'http://[::1]/disk.img',
+      'http://[::]/disk.img',
+      'http://0.0.0.0/disk.img',
+      'http://10.0.0.1/disk.img',
+      'http://172.16.5.4/disk.img',
+      'http://192.168.1.1/disk.img',
+      'http://100.64.0.1/disk.img',
+      'http://[fe80::1]/disk.img',
+      'http://[fd00::1]/disk.img',
+      'http://[64:ff9b::a9fe:a9fe]/disk.img',
+      'http://[2002:a9fe:a9fe::1]/disk.img',
+      'http://224.0.0.1/disk.img',
+      'http://255.255.255.255/disk.img',
+      'http://198.18.0.1/disk.img',
+    ];
+    for (const uri of literals) {
+      const res = await request('POST', `/v2/images/${id}/import`, { method: { name: 'web-download', uri } });
+      assert.equal(res.status, 400, uri);
+      assert.match(res.json.message, /^URI for web-download does not pass filtering: .*is not a public address/, uri);
+    }
+    assert.equal((await request('GET', `/v2/images/${id}`)).json.status, 'queued');
+
+    // A name is resolved when the import runs: "localhost" resolves to loopback, so the
+    // import fails before connecting, and the image goes back to queued as a failed import.
+    const named = await request('POST', `/v2/images/${id}/import`, { method: { name: 'web-download', uri: `http://localhost:${port}/disk.img` } });
+    assert.equal(named.status, 202, named.text);
+    const image = await waitForFailedImport(async (path) => (await request('GET', path)).json, id);
+    assert.equal(image.os_glance_failed_import, 'swift');
+    assert.equal(image.size, null);
+    assert.equal(connections, 0, 'nothing connected to the loopback server');
+    assert.match(strict.service.logs, /host localhost resolves to (127\.0\.0\.1|::1): .* is not a public address \(loopback\)/);
   } finally {
+    local.close();
     await strict.stop();
+  }
+});
+
+test('web-download filters as Glance\'s [import_filtering_opts]: schemes, hosts and ports, allow lists winning over deny lists', async () => {
+  const id = await newImage();
+  const refused = async (uri: string, why: RegExp) => {
+    const res = await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri } });
+    assert.equal(res.status, 400, uri);
+    assert.match(res.json.message, why, uri);
+  };
+  await refused('ftp://127.0.0.1/disk.img', /scheme ftp is not allowed/);
+  await refused('file:///etc/passwd', /scheme file is not allowed/);
+  await refused('not a uri', /does not pass filtering: not a uri \(not a valid URI\)/);
+  await refused(`${webUrl.replace(/:\d+$/, ':9')}/disk.img`, /port 9 is not allowed/);
+  // Host filters, the allow list winning over the deny list as in Glance. No name here is
+  // ever looked up in DNS: the refusals are the URL's, and localhost is in /etc/hosts.
+  const filtered = await startImageStack({
+    nodes: 3,
+    imageService: { web_download_allowed_hosts: 'localhost', web_download_disallowed_hosts: 'localhost' },
+  });
+  try {
+    const other = (await filtered.service.request('POST', '/v2/images', { caller: owner, body: { name: 'x', disk_format: 'raw', container_format: 'bare' } })).json.id;
+    const ask = (uri: string) => filtered.service.request('POST', `/v2/images/${other}/import`, { caller: owner, body: { method: { name: 'web-download', uri } } });
+    const wrongHost = await ask('http://mirror.example/disk.img');
+    assert.equal(wrongHost.status, 400);
+    assert.match(wrongHost.json.message, /host mirror\.example is not allowed/);
+    const wrongPort = await ask('http://localhost:8081/disk.img');
+    assert.equal(wrongPort.status, 400, 'only ports 80 and 443 by default');
+    assert.match(wrongPort.json.message, /port 8081 is not allowed/);
+    // localhost passes the host filters (allowed, its denial ignored); the address policy
+    // still refuses it when the import runs, and the image goes back to queued.
+    const allowed = await ask('http://localhost/disk.img');
+    assert.equal(allowed.status, 202, allowed.text);
+    await waitForFailedImport(async (path) => (await filtered.service.request('GET', path, { caller: owner })).json, other);
+  } finally {
+    await filtered.stop();
   }
 });
