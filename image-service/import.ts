@@ -6,10 +6,10 @@
 // os_glance_failed_import, as Glance's import tasks do.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RequestContext } from './auth.js';
 import type { ImageServiceConfig } from './config.js';
@@ -17,41 +17,37 @@ import { GlanceError, badRequest, conflict, imageNotFound } from './errors.js';
 import type { ImageData, PendingUpload } from './image-data.js';
 import { isoNow, type ImageRecord } from './image.js';
 import { requireOwner } from './policy.js';
+import type { StorageQuota } from './quota.js';
 import type { Records } from './records.js';
 import { findImage } from './routes/common.js';
+import type { StagingArea } from './staging.js';
 import { checkWebDownloadUri, openWebDownload } from './web-download.js';
 
 export const STORE_ID = 'swift';
 
 export class Importer {
-  readonly stagingDir: string;
   private readonly running = new Map<string, AbortController>();
 
   constructor(
     private readonly config: ImageServiceConfig,
     private readonly records: Records,
     private readonly data: ImageData,
+    private readonly staging: StagingArea,
+    private readonly quota: StorageQuota,
     private readonly log: FastifyBaseLogger,
-  ) {
-    this.stagingDir = join(config.data_dir, 'staging');
-  }
+  ) {}
 
   methods(): string[] {
     return ['glance-direct', 'web-download'];
   }
 
-  private staged(id: string): string {
-    return join(this.stagingDir, id);
-  }
-
   async init(): Promise<void> {
-    await mkdir(this.stagingDir, { recursive: true });
+    await mkdir(this.staging.dir, { recursive: true });
     // Partial staging files belong to stage requests a restart cut off.
-    for (const name of await readdir(this.stagingDir)) if (name.endsWith('.part')) await rm(join(this.stagingDir, name), { force: true });
+    for (const name of await readdir(this.staging.dir)) if (name.endsWith('.part')) await rm(join(this.staging.dir, name), { force: true });
     for await (const image of this.records.images()) {
       if (image.status !== 'uploading' || image.pending) continue;
-      const present = await stat(this.staged(image.id)).then(() => true, () => false);
-      if (!present) await this.setStatus(image.id, 'uploading', 'queued');
+      if ((await this.staging.size(image.id)) === undefined) await this.setStatus(image.id, 'uploading', 'queued');
     }
   }
 
@@ -80,7 +76,7 @@ export class Importer {
       image.updated_at = isoNow();
       await this.records.putImage(image);
     });
-    const part = `${this.staged(id)}.part`;
+    const part = this.staging.partPath(id);
     let size = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -90,9 +86,12 @@ export class Importer {
       },
     });
     try {
-      await pipeline(source, counter, createWriteStream(part));
-      if (length !== undefined && size !== length) throw badRequest(`The staged data ended after ${size} of ${length} bytes`);
-      await rename(part, this.staged(id));
+      // Staged bytes count against the owner's storage quota as stored ones do.
+      await this.quota.metered(seen.owner, source, length, async (metered) => {
+        await pipeline(metered, counter, createWriteStream(part));
+        if (length !== undefined && size !== length) throw badRequest(`The staged data ended after ${size} of ${length} bytes`);
+        await rename(part, this.staging.path(id));
+      });
       this.log.info({ image: id, size }, 'image data staged');
     } catch (err) {
       await rm(part, { force: true });
@@ -135,27 +134,34 @@ export class Importer {
 
     if (name === 'glance-direct') {
       if (image.status !== 'uploading') throw conflict("Image needs to be staged before 'glance-direct' method can be used");
-      const path = this.staged(id);
-      const size = await stat(path).then((s) => s.size, () => undefined);
+      const path = this.staging.path(id);
+      const size = await this.staging.size(id);
       if (size === undefined) throw conflict("Image needs to be staged before 'glance-direct' method can be used");
       const upload = await this.data.begin({ id, from: ['uploading'], during: 'importing', revertTo: 'uploading', ...bookkeeping });
-      this.run(id, task, upload, async () => ({ body: createReadStream(path), length: size }), () => rm(path, { force: true }));
+      // The staged bytes were counted against the quota when they were staged: not again.
+      this.run(id, task, upload, null, async () => ({ body: createReadStream(path), length: size }), () => rm(path, { force: true }));
       return;
     }
     // web-download
     if (typeof method.uri !== 'string') throw badRequest("The web-download method needs a 'uri'.");
     const uri = method.uri;
-    await checkWebDownloadUri(uri, this.config);
+    checkWebDownloadUri(uri, this.config);
     if (image.status !== 'queued') throw conflict("Image needs to be in 'queued' state to use 'web-download' method");
     const upload = await this.data.begin({ id, from: ['queued'], during: 'importing', revertTo: 'queued', ...bookkeeping });
-    this.run(id, task, upload, (signal) => openWebDownload(uri, this.config, signal), async () => undefined);
+    this.run(id, task, upload, image.owner, (signal) => openWebDownload(uri, this.config, signal), async () => undefined);
   }
 
+  /**
+   * Runs an import in the background: reads the source and writes it as the image's data
+   * (counted against `quotaOwner`'s storage quota unless null). Any failure puts the image
+   * back where it started with os_glance_failed_import, as Glance's failed import tasks.
+   */
   private run(
     id: string,
     task: string,
     upload: PendingUpload,
-    open: (signal: AbortSignal) => Promise<{ body: AsyncIterable<Buffer>; length?: number }>,
+    quotaOwner: string | null,
+    open: (signal: AbortSignal) => Promise<{ body: Readable; length?: number }>,
     onSuccess: () => Promise<unknown>,
   ): void {
     const abort = new AbortController();
@@ -170,10 +176,14 @@ export class Importer {
         return;
       }
       try {
-        await this.data.write(upload, source.body, source.length);
+        await this.quota.metered(quotaOwner, source.body, source.length, (body) => this.data.write(upload, body, source.length));
         await onSuccess();
         this.log.info({ image: id, task }, 'image import done');
       } catch (err) {
+        source.body.destroy();
+        // A refusal before the write began leaves the image importing: revert it (a write
+        // that failed has reverted it already, and this does nothing).
+        await this.data.revert(upload);
         this.log.warn({ image: id, task, err: (err as Error).message }, 'image import failed');
       }
     })()
@@ -183,17 +193,13 @@ export class Importer {
 
   async discardStaged(id: string): Promise<void> {
     this.running.get(id)?.abort();
-    await rm(this.staged(id), { force: true });
-    await rm(`${this.staged(id)}.part`, { force: true });
+    await rm(this.staging.path(id), { force: true });
+    await rm(this.staging.partPath(id), { force: true });
   }
 
   /** Bytes in the staging area (for /v2/info/usage). */
-  async stagedBytes(): Promise<number> {
-    let total = 0;
-    for (const name of await readdir(this.stagingDir).catch(() => [] as string[])) {
-      total += await stat(join(this.stagingDir, name)).then((s) => s.size, () => 0);
-    }
-    return total;
+  stagedBytes(): Promise<number> {
+    return this.staging.totalBytes();
   }
 
   /** Stops running imports (their images are reverted when the service starts again). */

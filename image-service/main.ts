@@ -13,8 +13,10 @@ import { loadImageServiceConfig } from './config.js';
 import { ImageData } from './image-data.js';
 import { Importer } from './import.js';
 import { MetadefCatalog } from './metadefs/catalog.js';
+import { StorageQuota } from './quota.js';
 import { Records } from './records.js';
 import { createImageServer } from './server.js';
+import { StagingArea } from './staging.js';
 import { SwiftClient } from './store/swift-client.js';
 
 const USAGE = 'usage: node dist/image-service/main.js [--config <stowage.json>] [--bind-ip <ip>] [--port <port>]';
@@ -28,7 +30,9 @@ async function main(): Promise<void> {
   const records = await Records.open(join(config.data_dir, 'records'));
   const swift = new SwiftClient(config);
   const data = new ImageData(config, records, swift, log);
-  const importer = new Importer(config, records, data, log);
+  const staging = new StagingArea(config.data_dir);
+  const quota = new StorageQuota(config.storageQuotaBytes, records, staging);
+  const importer = new Importer(config, records, data, staging, quota, log);
   const metadefs = new MetadefCatalog(records);
 
   const reverted = await data.recover();
@@ -36,7 +40,7 @@ async function main(): Promise<void> {
   const loaded = await metadefs.bootstrap();
   log.info({ reverted, metadef_namespaces_loaded: loaded, data_dir: config.data_dir }, 'image records ready');
 
-  const app = createImageServer({ config, records, data, importer, metadefs, auth: new Authenticator(config) }, log);
+  const app = createImageServer({ config, records, data, importer, quota, metadefs, auth: new Authenticator(config) }, log);
   stopOnSignals(app, config.shutdown_timeout_ms, async () => {
     importer.stop();
     await data.stop();
