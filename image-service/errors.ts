@@ -35,6 +35,24 @@ export class GlanceError extends Error {
   }
 }
 
+/** webob's explanations of the server errors: the message Glance answers them with. */
+const SERVER_ERROR_EXPLANATIONS: Record<number, string> = {
+  500: 'The server has either erred or is incapable of performing the requested operation.',
+  502: 'Bad gateway.',
+  503: 'The server is currently unavailable. Please try again at a later time.',
+};
+
+/**
+ * The error as the client sees it. A client error says what is wrong; a server error says
+ * only that something failed, and the request id to find it in the log: its details (the
+ * object store's URLs and answers, database errors) are for the operator, not the caller.
+ */
+export function publicError(error: GlanceError, requestId: string): GlanceError {
+  if (error.status < 500) return error;
+  const explanation = SERVER_ERROR_EXPLANATIONS[error.status] ?? SERVER_ERROR_EXPLANATIONS[500];
+  return new GlanceError(error.status, `${explanation} (Request ID: ${requestId})`, error.headers);
+}
+
 export const badRequest = (message: string) => new GlanceError(400, message);
 export const unauthorized = (message = 'The request you have made requires authentication.') =>
   new GlanceError(401, message, { 'www-authenticate': 'Keystone uri="identity"' });

@@ -6,7 +6,7 @@ import { addAccessLog } from '../common/access-log.js';
 import { boundRequestBodies } from '../common/body-timeouts.js';
 import type { Authenticator, RequestContext } from './auth.js';
 import type { ImageServiceConfig } from './config.js';
-import { GlanceError, badRequest } from './errors.js';
+import { GlanceError, badRequest, publicError } from './errors.js';
 import type { ImageData } from './image-data.js';
 import type { Importer } from './import.js';
 import type { MetadefCatalog } from './metadefs/catalog.js';
@@ -89,12 +89,11 @@ export function createImageServer(api: ImageApi, logger: FastifyBaseLogger): Fas
     if (err instanceof GlanceError) error = err;
     else {
       const status = err.statusCode;
-      if (status !== undefined && status >= 400 && status < 500) error = new GlanceError(status, err.message);
-      else {
-        request.log.error({ err }, 'request failed');
-        error = new GlanceError(500, `The server has either erred or is incapable of performing the requested operation: ${err.message}`);
-      }
+      error = status !== undefined && status >= 400 && status < 500 ? new GlanceError(status, err.message) : new GlanceError(500, err.message);
     }
+    // The details of a server error go to the log (with the request id), not to the client.
+    if (error.status >= 500) request.log.error({ err, status: error.status }, 'request failed');
+    error = publicError(error, request.id);
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.destroy();
       return;

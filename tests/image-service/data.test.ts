@@ -249,3 +249,35 @@ test('an image deleted while its data uploads: the upload gets 410 and nothing i
   assert.equal((await api('GET', `/v2/images/${id}`, owner)).status, 404);
   await until('objects of the deleted image', () => storedObjects(id), (o) => o.length === 0);
 });
+
+// Last: it stops the object store's proxy for good.
+test('the object store unreachable: 5xx answers say only that the server failed, with the request id; the details are in the log', async () => {
+  const id = await newImage();
+  const data = randomBytes(64 * 1024);
+  assert.equal((await api('PUT', `/v2/images/${id}/file`, owner, data, OCTET)).status, 204);
+  await stack.cluster.proxy.stop();
+  const internals = /127\.0\.0\.1|ECONNREFUSED|AUTH_|glance\/|object store|could not be reached/i;
+
+  const upload = await api('PUT', `/v2/images/${await newImage()}/file`, owner, data, OCTET);
+  assert.equal(upload.status, 503, upload.text);
+  const uploadId = upload.headers.get('x-openstack-request-id') ?? '';
+  assert.match(uploadId, /^req-[0-9a-f-]{36}$/);
+  assert.deepEqual(upload.json, {
+    message: `The server is currently unavailable. Please try again at a later time. (Request ID: ${uploadId})`,
+    code: '503 Service Unavailable',
+    title: 'Service Unavailable',
+  });
+
+  const download = await api('GET', `/v2/images/${id}/file`, owner);
+  assert.ok(download.status >= 500, `${download.status} ${download.text}`);
+  const downloadId = download.headers.get('x-openstack-request-id') ?? '';
+  assert.ok(download.json.message.endsWith(`(Request ID: ${downloadId})`), download.text);
+  assert.doesNotMatch(download.text, internals);
+  assert.doesNotMatch(upload.text, internals);
+
+  // The operator finds the cause under the request id.
+  const logged = stack.service.logs.split('\n').filter((line) => line.includes(uploadId) && line.includes('request failed'));
+  assert.equal(logged.length, 1, stack.service.logs.slice(-3000));
+  assert.match(logged[0]!, /ECONNREFUSED/);
+  assert.ok(stack.service.logs.split('\n').some((line) => line.includes(downloadId) && line.includes('request failed')));
+});
