@@ -338,8 +338,11 @@ export function sloMiddleware(s: Services): Middleware {
     if (req.method === 'PUT' && mode === 'put') return putManifest(req, next);
     if (req.method === 'DELETE' && mode === 'delete') return deleteManifest(req, next);
     if (req.method !== 'GET' && req.method !== 'HEAD') return next(req);
-    // Conditional requests of a large object compare its SLO etag, not the manifest's.
-    const withEtagIsAt = { ...req, headers: { ...req.headers, 'x-backend-etag-is-at': SYSMETA_SLO_ETAG } };
+    // Conditional requests of a large object compare its SLO etag, not the manifest's —
+    // unless a layer above named its own etag first (S3's multipart ETag), as Swift
+    // appends to X-Backend-Etag-Is-At rather than replacing it.
+    const etagIsAt = req.headers['x-backend-etag-is-at'];
+    const withEtagIsAt = { ...req, headers: { ...req.headers, 'x-backend-etag-is-at': etagIsAt ? `${etagIsAt},${SYSMETA_SLO_ETAG}` : SYSMETA_SLO_ETAG } };
     const res = await fetchManifestWhole(withEtagIsAt, next, isSlo);
     if (!isSlo(res.headers)) return res;
     if (res.status === 304) {

@@ -170,6 +170,14 @@ describe('multipart uploads', () => {
     assert.equal(got.Metadata?.kind, 'assembled');
     assert.equal(got.ETag, done.ETag);
     assert.equal(hex(Buffer.from(await got.Body!.transformToByteArray())), hex(Buffer.concat([part1, part2, part3])));
+    // Conditions compare the multipart ETag (awscli sends If-Match on every ranged GET of a download).
+    const ranged = await s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'assembled', Range: 'bytes=1-4', IfMatch: done.ETag! }));
+    assert.equal(hex(Buffer.from(await ranged.Body!.transformToByteArray())), hex(Buffer.concat([part1, part2, part3]).subarray(1, 5)));
+    assert.equal(await errorCode(s3.send(new GetObjectCommand({ Bucket: 'mpu', Key: 'assembled', IfMatch: '"0123456789abcdef0123456789abcdef"' }))), 'PreconditionFailed');
+    const notModified = await s3
+      .send(new HeadObjectCommand({ Bucket: 'mpu', Key: 'assembled', IfNoneMatch: done.ETag! }))
+      .then(() => 200, (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode);
+    assert.equal(notModified, 304);
     const attributes = await s3.send(
       new GetObjectAttributesCommand({ Bucket: 'mpu', Key: 'assembled', ObjectAttributes: ['ETag', 'ObjectSize', 'ObjectParts', 'StorageClass'], MaxParts: 2 }),
     );

@@ -3,7 +3,7 @@
 // headers in S3's form, and response-* query overrides of the content headers.
 import { requireBucket } from '../buckets.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
-import { s3ObjectHeaders } from '../objects.js';
+import { SYSMETA_S3_ETAG, s3ObjectHeaders } from '../objects.js';
 import { objectParts, partNumberOf } from '../multipart.js';
 import { drainBody, swift, type Command, type S3Context, type S3Request } from '../request.js';
 
@@ -31,7 +31,10 @@ async function partRange(ctx: S3Context, req: S3Request): Promise<{ range?: stri
 export const getObject: Command = async (ctx, req) => {
   const bucket = req.bucket!;
   const key = req.key!;
-  const headers: Record<string, string> = {};
+  // If-Match and If-None-Match compare the ETag S3 shows: a multipart object's
+  // "<md5 of md5s>-N", kept in sysmeta, where it has one (awscli sends If-Match on the
+  // ranged GETs of a download).
+  const headers: Record<string, string> = { 'x-backend-etag-is-at': SYSMETA_S3_ETAG };
   for (const name of PASSED_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name]!;
   const part = req.query.has('partNumber') ? await partRange(ctx, req) : undefined;
   if (part) {
