@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MiB, byteStream, startImageStack, type Caller, type ImageStack } from './harness.js';
 
 const owner: Caller = { project: 'quota-owner', roles: ['member'] };
@@ -39,7 +41,10 @@ async function assertNothingLeft(id: string): Promise<void> {
 
 before(async () => {
   // 1 MiB segments (the harness's): a chunked upload is written segment by segment.
-  stack = await startImageStack({ imageService: { user_storage_quota: '3MB' } });
+  // web-download may fetch from this test's server on 127.0.0.1 only.
+  stack = await startImageStack({
+    imageService: { user_storage_quota: '3MB', web_download_allowed_networks: '127.0.0.1/32', web_download_allowed_ports: '' },
+  });
   storageToken = (await stack.cluster.auth('test:tester', 'testing')).token;
 });
 
@@ -107,4 +112,31 @@ test('staged data counts against the quota, and its import does not count it twi
   }
   assert.equal(image.status, 'active', JSON.stringify(image));
   assert.equal(image.size, data.length);
+});
+
+test('a web-download that passes the quota fails as an import: the image goes back to queued, nothing stored', async () => {
+  // 2.5 MiB held (1 MiB stored, 1.5 MiB imported): 0.5 MiB remain. The server sends 1 MiB
+  // chunked, so only the meter can stop it.
+  const web = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.write(randomBytes(MiB));
+    res.end();
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  try {
+    const id = await newImage();
+    const uri = `http://127.0.0.1:${(web.address() as AddressInfo).port}/disk.img`;
+    assert.equal((await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri } })).status, 202);
+    let image;
+    for (let i = 0; i < 100; i++) {
+      image = (await api('GET', `/v2/images/${id}`, owner)).json;
+      if (image.status === 'queued' && image.os_glance_failed_import) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(image.os_glance_failed_import, 'swift', JSON.stringify(image));
+    await assertNothingLeft(id);
+    assert.match(stack.service.logs, /Image exceeds the storage quota/);
+  } finally {
+    web.close();
+  }
 });
