@@ -38,3 +38,7 @@ export const tooManyAttempts = (retryAfterS: number) =>
   new KeystoneError(429, 'Too Many Requests', 'Too many failed authentication attempts; try again later.', {
     'retry-after': String(retryAfterS),
   });
+
+/** Keystone's ValidationError: the request lacks `attribute` in `target` (its exact wording). */
+export const validationError = (attribute: string, target: string) =>
+  badRequest(`Expecting to find ${attribute} in ${target}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`);

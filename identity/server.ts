@@ -1,11 +1,11 @@
 // The identity service's HTTP front: fastify with pino logs, JSON bodies, and every error
 // answered as Keystone's {"error":{"code","title","message"}}.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { addAccessLog } from '../common/access-log.js';
 import { boundRequestBodies } from '../common/body-timeouts.js';
 import { AuthService } from './auth-service.js';
 import type { IdentitySettings } from './config.js';
-import { KeystoneError } from './errors.js';
+import { KeystoneError, validationError } from './errors.js';
 import { authRoutes } from './routes/auth.js';
 import { catalogRoutes } from './routes/catalog.js';
 import type { RouteContext } from './routes/context.js';
@@ -19,6 +19,28 @@ import type { TokenSigner } from './tokens.js';
 
 /** No Keystone request body of this subset comes near it. */
 const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Keystone's reading of a request body (its json_body hook): an empty body is no body,
+ * whatever the Content-Type says (clients send `Content-Type: application/json` on
+ * body-less PUTs and DELETEs, e.g. a role assignment); a body must be a JSON object, sent
+ * as application/json or with no Content-Type. fastify's own JSON parser refuses an empty
+ * body with a JSON Content-Type, hence this one.
+ */
+function parseKeystoneBody(request: FastifyRequest, body: string): Record<string, unknown> | undefined {
+  if (body === '') return undefined;
+  const type = request.headers['content-type'];
+  const isJson = type === undefined || type.trim() === '' || /^application\/([^;]*\+)?json\s*(;|$)/i.test(type.trim());
+  if (!isJson) throw validationError('application/json', 'Content-Type header');
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw validationError('valid JSON', 'request body');
+  return value as Record<string, unknown>;
+}
 
 const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type' };
 
@@ -36,6 +58,14 @@ export function createIdentityServer(config: IdentitySettings, store: Store, sig
   });
   addAccessLog(app);
   boundRequestBodies(app, { idleMs: config.client_timeout_ms, wholeBodyMs: config.body_timeout_ms });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      done(null, parseKeystoneBody(request, body as string));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
   const auth = new AuthService(store, signer, config);
   const ctx: RouteContext = { store, auth, config };
 
