@@ -10,7 +10,7 @@ import { GlanceError, badRequest, publicError } from './errors.js';
 import type { ImageData } from './image-data.js';
 import type { Importer } from './import.js';
 import type { MetadefCatalog } from './metadefs/catalog.js';
-import { PATCH_MEDIA_TYPE } from './patch.js';
+import { PATCH_MEDIA_TYPES } from './patch.js';
 import type { StorageQuota } from './quota.js';
 import type { Records } from './records.js';
 import { registerActionRoutes } from './routes/actions.js';
@@ -73,7 +73,7 @@ export function createImageServer(api: ImageApi, logger: FastifyBaseLogger): Fas
       done(err as Error);
     }
   };
-  app.addContentTypeParser(['application/json', PATCH_MEDIA_TYPE, 'application/openstack-images-v2.0-json-patch'], { parseAs: 'string' }, jsonParser);
+  app.addContentTypeParser(['application/json', ...Object.keys(PATCH_MEDIA_TYPES)], { parseAs: 'string' }, jsonParser);
   // Image data (and anything else) is streamed by the handler from request.raw.
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
 

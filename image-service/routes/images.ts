@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, forbidden, tooLarge, unsupportedMediaType } from '../errors.js';
 import { imageView, isUuid, isoNow, refuseUntouchable, setAttribute, type ImageRecord } from '../image.js';
 import { listImages, type Query } from '../list.js';
-import { PATCH_MEDIA_TYPE, applyPatch, parsePatch } from '../patch.js';
+import { ACCEPT_PATCH, applyPatch, parsePatch, patchDraftOf } from '../patch.js';
 import { requireOwner, requireVisibilityAllowed } from '../policy.js';
 import { contextOf, type ImageApi } from '../server.js';
 import { findImage, type IdParams } from './common.js';
@@ -63,13 +63,14 @@ export function registerImageRoutes(app: FastifyInstance, api: ImageApi): void {
 
   app.patch<IdParams>('/v2/images/:image_id', async (request) => {
     const ctx = contextOf(request);
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== PATCH_MEDIA_TYPE) {
-      const err = unsupportedMediaType(`Content type '${type}' is not supported: use ${PATCH_MEDIA_TYPE}.`);
-      err.headers['accept-patch'] = PATCH_MEDIA_TYPE;
+    const draft = patchDraftOf(request.headers['content-type']);
+    if (draft === undefined) {
+      const type = request.headers['content-type'];
+      const err = unsupportedMediaType(`The request media type ${type === undefined ? 'None' : type.split(';')[0]!.trim()} is not supported by this server.`);
+      err.headers['accept-patch'] = ACCEPT_PATCH;
       throw err;
     }
-    const changes = parsePatch(request.body);
+    const changes = parsePatch(request.body, draft);
     const id = request.params.image_id;
     const { image: seen, member } = await findImage(records, ctx, id);
     requireOwner(ctx, seen, member, 'modify');
