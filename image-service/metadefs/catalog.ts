@@ -214,8 +214,20 @@ export class MetadefCatalog {
   async delete(ctx: RequestContext, name: string): Promise<void> {
     this.requireAdmin(ctx);
     const ns = await this.read(ctx, name);
-    if (ns.protected) throw forbidden(`Namespace ${name} is protected and cannot be deleted.`);
+    refuseProtected(ns);
     await this.records.db.del(NS + name);
+  }
+
+  /**
+   * DELETE /v2/metadefs/namespaces/{ns}/{objects,properties,tags}: empties one part of a
+   * namespace. Glance checks it as a deletion of the namespace, so a protected one refuses.
+   */
+  async clear(ctx: RequestContext, name: string, part: 'objects' | 'properties' | 'tags'): Promise<void> {
+    await this.modify(ctx, name, (ns) => {
+      refuseProtected(ns);
+      if (part === 'properties') ns.properties = {};
+      else ns[part] = [];
+    });
   }
 
   /** Every resource type: the well-known ones and any a namespace is associated with. */
@@ -224,4 +236,9 @@ export class MetadefCatalog {
     for (const ns of await this.all()) for (const a of ns.resource_type_associations) names.add(a.name);
     return [...names].sort();
   }
+}
+
+/** Glance's ProtectedMetadefNamespaceDelete. */
+function refuseProtected(ns: Namespace): void {
+  if (ns.protected) throw forbidden(`Metadata definition namespace ${ns.namespace} is protected and cannot be deleted.`);
 }

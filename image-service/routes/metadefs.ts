@@ -215,6 +215,14 @@ export function registerMetadefRoutes(app: FastifyInstance, api: ImageApi): void
     reply.code(204).send();
   });
 
+  // Emptying a part of a namespace at once.
+  for (const part of ['objects', 'properties', 'tags'] as const) {
+    app.delete<NsParams>(`/v2/metadefs/namespaces/:ns/${part}`, async (request, reply) => {
+      await catalog.clear(contextOf(request), request.params.ns, part);
+      reply.code(204).send();
+    });
+  }
+
   // Resource types and associations.
   app.get('/v2/metadefs/resource_types', async () => {
     const now = isoNow();

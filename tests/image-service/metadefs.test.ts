@@ -87,3 +87,30 @@ test('protected namespaces cannot be deleted; private ones are invisible to othe
   assert.equal((await api('GET', '/v2/metadefs/namespaces/Ops::Private', user)).status, 404);
   assert.equal((await api('GET', '/v2/metadefs/namespaces/Ops::Private', admin)).status, 200);
 });
+
+test("DELETE of a namespace's tags, objects or properties empties that part; protected, unknown and non-admin are refused", async () => {
+  const ns = 'Ops::Clearable';
+  assert.equal((await api('POST', '/v2/metadefs/namespaces', admin, { namespace: ns, properties: { speed: { type: 'integer', title: 'Speed' } }, objects: [{ name: 'Disk' }], tags: [{ name: 'a' }, { name: 'b' }] })).status, 201);
+  const base = `/v2/metadefs/namespaces/${encodeURIComponent(ns)}`;
+  assert.equal((await api('DELETE', `${base}/tags`, user)).status, 403);
+  assert.equal((await api('GET', `${base}/tags`, admin)).json.tags.length, 2);
+
+  const cleared = await api('DELETE', `${base}/tags`, admin);
+  assert.equal(cleared.status, 204);
+  assert.equal(cleared.text, '');
+  assert.deepEqual((await api('GET', `${base}/tags`, admin)).json.tags, []);
+  assert.equal((await api('GET', `${base}/objects`, admin)).json.objects.length, 1, 'only the tags went');
+  // Emptying what is empty is no error; the namespace stays.
+  assert.equal((await api('DELETE', `${base}/tags`, admin)).status, 204);
+  assert.equal((await api('DELETE', `${base}/objects`, admin)).status, 204);
+  assert.deepEqual((await api('GET', `${base}/objects`, admin)).json.objects, []);
+  assert.equal((await api('DELETE', `${base}/properties`, admin)).status, 204);
+  assert.deepEqual((await api('GET', `${base}/properties`, admin)).json.properties, {});
+  assert.equal((await api('GET', base, admin)).status, 200);
+
+  assert.equal((await api('DELETE', '/v2/metadefs/namespaces/No::Such/tags', admin)).status, 404);
+  const guarded = await api('DELETE', '/v2/metadefs/namespaces/OS::Compute::Libvirt/properties', admin);
+  assert.equal(guarded.status, 403);
+  assert.equal(guarded.json.message, 'Metadata definition namespace OS::Compute::Libvirt is protected and cannot be deleted.');
+  assert.notDeepEqual((await api('GET', '/v2/metadefs/namespaces/OS::Compute::Libvirt/properties', admin)).json.properties, {});
+});
