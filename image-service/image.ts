@@ -54,6 +54,9 @@ export interface ImageRecord {
 }
 
 /** Attributes clients may set by name (besides custom properties). */
+/** The one store's id (Glance's enabled_backends key): images' `stores`, /v2/info/stores, import targets. */
+export const STORE_ID = 'swift';
+
 export const SETTABLE = ['name', 'visibility', 'protected', 'os_hidden', 'owner', 'min_disk', 'min_ram', 'container_format', 'disk_format', 'tags'] as const;
 export const READ_ONLY = [
   'id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size', 'virtual_size', 'created_at', 'updated_at',
@@ -97,6 +100,8 @@ export function imageView(image: ImageRecord): Record<string, unknown> {
     self: `/v2/images/${image.id}`,
     file: `/v2/images/${image.id}/file`,
     schema: '/v2/schemas/image',
+    // As a multi-store Glance shows where an image's data is (tooling compares it with the stores it imported to).
+    ...(image.data ? { stores: STORE_ID } : {}),
   };
 }
 

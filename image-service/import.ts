@@ -15,7 +15,7 @@ import type { RequestContext } from './auth.js';
 import type { ImageServiceConfig } from './config.js';
 import { GlanceError, badRequest, conflict, imageNotFound } from './errors.js';
 import type { ImageData, PendingUpload } from './image-data.js';
-import { isoNow, type ImageRecord } from './image.js';
+import { STORE_ID, isoNow, type ImageRecord } from './image.js';
 import { requireOwner } from './policy.js';
 import type { StorageQuota } from './quota.js';
 import type { Records } from './records.js';
@@ -23,7 +23,6 @@ import { findImage } from './routes/common.js';
 import type { StagingArea } from './staging.js';
 import { checkWebDownloadUri, openWebDownload } from './web-download.js';
 
-export const STORE_ID = 'swift';
 
 export class Importer {
   private readonly running = new Map<string, AbortController>();
@@ -101,19 +100,10 @@ export class Importer {
   }
 
   /** POST …/import: checks the request, moves the image to `importing` and runs the import in the background. */
-  async startImport(ctx: RequestContext, id: string, body: unknown): Promise<void> {
+  async startImport(ctx: RequestContext, id: string, body: unknown, storeHeader: string | undefined): Promise<void> {
+    const { name, uri } = importRequest(body, storeHeader, this.methods());
     const { image, member } = await findImage(this.records, ctx, id);
     requireOwner(ctx, image, member, 'import');
-    const method = (body as { method?: { name?: unknown; uri?: unknown } } | undefined)?.method;
-    if (typeof method !== 'object' || method === null || typeof method.name !== 'string') {
-      throw badRequest('Import request requires a "method" object with a "name".');
-    }
-    const stores = (body as { stores?: unknown }).stores;
-    if (stores !== undefined && (!Array.isArray(stores) || stores.some((s) => s !== STORE_ID))) {
-      throw badRequest(`Only the store "${STORE_ID}" is available.`);
-    }
-    const name = method.name;
-    if (!this.methods().includes(name)) throw badRequest(`Import method name '${name}' is not valid; this site offers ${this.methods().join(', ')}.`);
     const task = randomUUID();
     const bookkeeping = {
       onBegin: (img: ImageRecord) => {
@@ -143,8 +133,7 @@ export class Importer {
       return;
     }
     // web-download
-    if (typeof method.uri !== 'string') throw badRequest("The web-download method needs a 'uri'.");
-    const uri = method.uri;
+    if (typeof uri !== 'string') throw badRequest("The web-download method needs a 'uri'.");
     checkWebDownloadUri(uri, this.config);
     if (image.status !== 'queued') throw conflict("Image needs to be in 'queued' state to use 'web-download' method");
     const upload = await this.data.begin({ id, from: ['queued'], during: 'importing', revertTo: 'queued', ...bookkeeping });
@@ -206,4 +195,32 @@ export class Importer {
   stop(): void {
     for (const abort of this.running.values()) abort.abort();
   }
+}
+
+/**
+ * The body of POST …/import, checked as Glance's deserializer and get_stores_from_request
+ * do: a method with a known name, boolean all_stores flags, and target stores (the body's
+ * `stores` or the X-Image-Meta-Store header, not both) that exist; the one store here.
+ */
+function importRequest(body: unknown, storeHeader: string | undefined, methods: string[]): { name: string; uri: unknown } {
+  const request = (typeof body === 'object' && body !== null ? body : {}) as { method?: unknown; stores?: unknown; all_stores?: unknown; all_stores_must_succeed?: unknown };
+  if (request.method === undefined) throw badRequest("Import request requires a 'method' field.");
+  const method = (typeof request.method === 'object' && request.method !== null ? request.method : {}) as { name?: unknown; uri?: unknown };
+  if (method.name === undefined) throw badRequest("Import request requires a 'name' field.");
+  if (typeof method.name !== 'string' || !methods.includes(method.name)) throw badRequest(`Unknown import method name '${String(method.name)}'.`);
+  for (const flag of ['all_stores_must_succeed', 'all_stores'] as const) {
+    if (request[flag] !== undefined && typeof request[flag] !== 'boolean') throw badRequest(`'${flag}' must be boolean value only`);
+  }
+  let stores: unknown[];
+  if (request.all_stores === true) {
+    if (request.stores !== undefined || storeHeader !== undefined) throw badRequest("All_stores parameter can't be used with x-image-meta-store header or stores parameter");
+    stores = [STORE_ID];
+  } else if (request.stores !== undefined) {
+    if (storeHeader !== undefined) throw badRequest("Stores parameter and x-image-meta-store header can't be both specified");
+    if (!Array.isArray(request.stores)) throw badRequest("'stores' must be a list of store identifiers");
+    stores = request.stores;
+  } else stores = [storeHeader ?? STORE_ID];
+  const unknown = stores.find((s) => s !== STORE_ID);
+  if (unknown !== undefined) throw conflict(`Unknown scheme '${String(unknown)}' found in URI`);
+  return { name: method.name, uri: method.uri };
 }

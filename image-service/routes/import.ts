@@ -13,7 +13,8 @@ export function registerImportRoutes(app: FastifyInstance, api: ImageApi): void 
   });
 
   app.post<IdParams>('/v2/images/:image_id/import', async (request, reply) => {
-    await api.importer.startImport(contextOf(request), request.params.image_id, request.body);
+    const storeHeader = request.headers['x-image-meta-store'];
+    await api.importer.startImport(contextOf(request), request.params.image_id, request.body, typeof storeHeader === 'string' ? storeHeader : undefined);
     reply.code(202).send();
   });
 }

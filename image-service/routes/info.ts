@@ -1,7 +1,7 @@
 // /v2/info/import (the import methods), /v2/info/stores (the one store, the object
 // store) and /v2/info/usage (the caller's project: image bytes and counts; no limits).
 import type { FastifyInstance } from 'fastify';
-import { STORE_ID } from '../import.js';
+import { STORE_ID } from '../image.js';
 import { contextOf, type ImageApi } from '../server.js';
 
 export function registerInfoRoutes(app: FastifyInstance, api: ImageApi): void {

@@ -249,3 +249,48 @@ test('web-download filters as Glance\'s [import_filtering_opts]: schemes, hosts 
     await filtered.stop();
   }
 });
+
+test('glance-direct as test tooling drives it: read /v2/info/stores, stage, import to those stores, wait for them in the image', async () => {
+  const info = await api('GET', '/v2/info/stores', owner);
+  assert.equal(info.status, 200);
+  assert.deepEqual(info.json, { stores: [{ id: 'swift', description: info.json.stores[0].description, default: true }] });
+  assert.equal(typeof info.json.stores[0].description, 'string');
+  const storeIds = info.json.stores.map((s: { id: string }) => s.id);
+
+  for (const how of ['body', 'header', 'all_stores'] as const) {
+    const id = await newImage();
+    assert.equal((await api('GET', `/v2/images/${id}`, owner)).json.stores, undefined, 'no data, no stores');
+    const data = randomBytes(64 * 1024 + 1);
+    assert.equal((await api('PUT', `/v2/images/${id}/stage`, owner, data, OCTET)).status, 204);
+    const body = { method: { name: 'glance-direct' }, ...(how === 'body' ? { stores: storeIds } : how === 'all_stores' ? { all_stores: true, all_stores_must_succeed: true } : {}) };
+    const started = await api('POST', `/v2/images/${id}/import`, owner, body, how === 'header' ? { 'x-image-meta-store': storeIds[0] } : undefined);
+    assert.equal(started.status, 202, `${how}: ${started.text}`);
+    const image = await waitForStatus(id, ['active']);
+    assert.equal(image.stores, storeIds.join(','), how);
+    assert.equal(image.os_glance_importing_to_stores, undefined);
+    assert.equal(image.os_glance_failed_import, undefined);
+    assert.equal(image.checksum, md5(data));
+  }
+});
+
+test("import request refusals with Glance's messages, before the image is touched", async () => {
+  const id = await newImage();
+  const refused = async (body: unknown, status: number, message: string, headers?: Record<string, string>) => {
+    const res = await api('POST', `/v2/images/${id}/import`, owner, body, headers);
+    assert.equal(res.status, status, `${JSON.stringify(body)}: ${res.text}`);
+    assert.equal(res.json.message, message);
+  };
+  await refused({}, 400, "Import request requires a 'method' field.");
+  await refused({ method: {} }, 400, "Import request requires a 'name' field.");
+  await refused({ method: { name: 'carrier-pigeon' } }, 400, "Unknown import method name 'carrier-pigeon'.");
+  await refused({ method: { name: 'copy-image' } }, 400, "Unknown import method name 'copy-image'.");
+  await refused({ method: { name: 'glance-direct' }, all_stores: 'yes' }, 400, "'all_stores' must be boolean value only");
+  await refused({ method: { name: 'glance-direct' }, all_stores_must_succeed: 1 }, 400, "'all_stores_must_succeed' must be boolean value only");
+  await refused({ method: { name: 'glance-direct' }, all_stores: true, stores: ['swift'] }, 400, "All_stores parameter can't be used with x-image-meta-store header or stores parameter");
+  await refused({ method: { name: 'glance-direct' }, stores: ['swift'] }, 400, "Stores parameter and x-image-meta-store header can't be both specified", { 'x-image-meta-store': 'swift' });
+  await refused({ method: { name: 'glance-direct' }, stores: ['swift', 'ceph'] }, 409, "Unknown scheme 'ceph' found in URI");
+  await refused({ method: { name: 'glance-direct' } }, 409, "Unknown scheme 'file' found in URI", { 'x-image-meta-store': 'file' });
+  // With a store that exists, the image's own state is what refuses: nothing staged.
+  await refused({ method: { name: 'glance-direct' }, stores: ['swift'] }, 409, "Image needs to be staged before 'glance-direct' method can be used");
+  assert.equal((await api('GET', `/v2/images/${id}`, owner)).json.status, 'queued');
+});
