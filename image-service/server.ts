@@ -60,7 +60,8 @@ export function createImageServer(api: ImageApi, logger: FastifyBaseLogger): Fas
     bodyLimit: JSON_BODY_LIMIT,
     requestIdHeader: false,
     genReqId: () => `req-${crypto.randomUUID()}`,
-    routerOptions: { ignoreTrailingSlash: true },
+    // No trailing-slash tolerance, as Glance's routes: /v2/images/ names an empty image id
+    // (404), it is not the image list.
   });
   addAccessLog(app);
   boundRequestBodies(app, { idleMs: api.config.client_timeout_ms, wholeBodyMs: api.config.body_timeout_ms });

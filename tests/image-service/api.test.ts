@@ -307,3 +307,18 @@ test('schemas and info documents', async () => {
   assert.equal(missing.status, 404);
   assert.equal(missing.json.code, '404 Not Found');
 });
+
+test('an empty image id (a trailing slash) is 404 for every method; the list is /v2/images', async () => {
+  await create(alice, { name: 'listed' });
+  const list = await api('GET', '/v2/images', alice);
+  assert.equal(list.status, 200);
+  assert.ok(list.json.images.length >= 1);
+  assert.equal((await api('GET', '/v2/images?limit=1', alice)).json.images.length, 1);
+  for (const method of ['GET', 'DELETE', 'PATCH']) {
+    const res = await api(method, '/v2/images/', alice, method === 'PATCH' ? '[]' : undefined, method === 'PATCH' ? PATCH : undefined);
+    assert.equal(res.status, 404, method);
+    assert.equal(res.json.code, '404 Not Found', method);
+  }
+  assert.equal((await api('GET', '/v2/images/?limit=1', alice)).status, 404);
+  assert.equal((await api('GET', '/v2/images//file', alice)).status, 404);
+});
