@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ImageServiceConfig } from './config.js';
 import { GlanceError, StorageError, badRequest, conflict } from './errors.js';
-import { isoNow, type ImageRecord, type ImageStatus, type StoredData } from './image.js';
+import { importBookkeeping, isoNow, type ImageRecord, type ImageStatus, type StoredData } from './image.js';
 import type { Records } from './records.js';
 import { OS_HASH_ALGO, virtualSize } from './store/digests.js';
 import { removeWritten, writeImage } from './store/image-writer.js';
@@ -163,11 +163,7 @@ export class ImageData {
         this.log.warn({ image: id, was: image.status, now: revertTo }, 'write interrupted by a restart; image reverted');
         image.status = revertTo;
         delete image.pending;
-        if (image.properties.os_glance_import_task !== undefined) {
-          delete image.properties.os_glance_import_task;
-          delete image.properties.os_glance_importing_to_stores;
-          image.properties.os_glance_failed_import = 'swift';
-        }
+        if (image.properties.os_glance_import_task !== undefined) importBookkeeping.failed(image);
         image.updated_at = isoNow();
         await this.records.putImage(image);
       });

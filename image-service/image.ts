@@ -57,6 +57,28 @@ export interface ImageRecord {
 /** The one store's id (Glance's enabled_backends key): images' `stores`, /v2/info/stores, import targets. */
 export const STORE_ID = 'swift';
 
+/**
+ * Glance's import bookkeeping on the image (its ImportActionWrapper): the import task's
+ * lock, and the store lists os_glance_importing_to_stores / os_glance_failed_import, which
+ * Glance always writes, as '' once empty.
+ */
+export const importBookkeeping = {
+  begun(image: ImageRecord, task: string): void {
+    image.properties.os_glance_import_task = task;
+    image.properties.os_glance_importing_to_stores = STORE_ID;
+    image.properties.os_glance_failed_import = '';
+  },
+  succeeded(image: ImageRecord): void {
+    delete image.properties.os_glance_import_task;
+    image.properties.os_glance_importing_to_stores = '';
+  },
+  failed(image: ImageRecord): void {
+    delete image.properties.os_glance_import_task;
+    image.properties.os_glance_importing_to_stores = '';
+    image.properties.os_glance_failed_import = STORE_ID;
+  },
+};
+
 export const SETTABLE = ['name', 'visibility', 'protected', 'os_hidden', 'owner', 'min_disk', 'min_ram', 'container_format', 'disk_format', 'tags'] as const;
 export const READ_ONLY = [
   'id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size', 'virtual_size', 'created_at', 'updated_at',

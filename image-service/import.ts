@@ -15,7 +15,7 @@ import type { RequestContext } from './auth.js';
 import type { ImageServiceConfig } from './config.js';
 import { GlanceError, badRequest, conflict, imageNotFound } from './errors.js';
 import type { ImageData, PendingUpload } from './image-data.js';
-import { STORE_ID, isoNow, type ImageRecord } from './image.js';
+import { STORE_ID, importBookkeeping, isoNow, type ImageRecord } from './image.js';
 import { requireOwner } from './policy.js';
 import type { StorageQuota } from './quota.js';
 import type { Records } from './records.js';
@@ -106,20 +106,9 @@ export class Importer {
     requireOwner(ctx, image, member, 'import');
     const task = randomUUID();
     const bookkeeping = {
-      onBegin: (img: ImageRecord) => {
-        img.properties.os_glance_import_task = task;
-        img.properties.os_glance_importing_to_stores = STORE_ID;
-        delete img.properties.os_glance_failed_import;
-      },
-      onActive: (img: ImageRecord) => {
-        delete img.properties.os_glance_import_task;
-        delete img.properties.os_glance_importing_to_stores;
-      },
-      onRevert: (img: ImageRecord) => {
-        delete img.properties.os_glance_import_task;
-        delete img.properties.os_glance_importing_to_stores;
-        img.properties.os_glance_failed_import = STORE_ID;
-      },
+      onBegin: (img: ImageRecord) => importBookkeeping.begun(img, task),
+      onActive: (img: ImageRecord) => importBookkeeping.succeeded(img),
+      onRevert: (img: ImageRecord) => importBookkeeping.failed(img),
     };
 
     if (name === 'glance-direct') {

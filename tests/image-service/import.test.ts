@@ -101,7 +101,9 @@ test('glance-direct: stage (queued → uploading), import (→ importing → act
   assert.equal(image.checksum, md5(data));
   assert.equal(image.size, data.length);
   assert.equal(image.os_glance_import_task, undefined);
-  assert.equal(image.os_glance_failed_import, undefined);
+  // Glance's store lists, emptied rather than removed.
+  assert.equal(image.os_glance_importing_to_stores, '');
+  assert.equal(image.os_glance_failed_import, '');
   assert.deepEqual((await api('GET', `/v2/images/${id}/file`, owner)).body, data);
   assert.equal((await api('GET', '/v2/info/usage', owner)).json.usage.image_stage_total.usage, 0, 'the staging area is emptied');
 });
@@ -267,8 +269,8 @@ test('glance-direct as test tooling drives it: read /v2/info/stores, stage, impo
     assert.equal(started.status, 202, `${how}: ${started.text}`);
     const image = await waitForStatus(id, ['active']);
     assert.equal(image.stores, storeIds.join(','), how);
-    assert.equal(image.os_glance_importing_to_stores, undefined);
-    assert.equal(image.os_glance_failed_import, undefined);
+    assert.equal(image.os_glance_importing_to_stores, '');
+    assert.equal(image.os_glance_failed_import, '');
     assert.equal(image.checksum, md5(data));
   }
 });
@@ -293,4 +295,54 @@ test("import request refusals with Glance's messages, before the image is touche
   // With a store that exists, the image's own state is what refuses: nothing staged.
   await refused({ method: { name: 'glance-direct' }, stores: ['swift'] }, 409, "Image needs to be staged before 'glance-direct' method can be used");
   assert.equal((await api('GET', `/v2/images/${id}`, owner)).json.status, 'queued');
+});
+
+test('web-download failures after the request are asynchronous: 202, importing to the store, then back to queued with the store failed', async () => {
+  // A source that answers its headers, then holds the body until the test cuts it.
+  const held: http.ServerResponse[] = [];
+  const slow = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(4 * MiB) });
+    res.write(randomBytes(1024));
+    held.push(res);
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+  // A port nothing listens on: the connection is refused.
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => closed.close(() => r()));
+  try {
+    const cut = await newImage();
+    const started = await api('POST', `/v2/images/${cut}/import`, owner, { method: { name: 'web-download', uri: `${slowUrl}/disk.img` } });
+    assert.equal(started.status, 202, started.text);
+    const importing = await waitForStatus(cut, ['importing']);
+    assert.equal(importing.os_glance_importing_to_stores, 'swift');
+    assert.equal(importing.os_glance_failed_import, '');
+    assert.equal(typeof importing.os_glance_import_task, 'string');
+    for (let i = 0; held.length === 0 && i < 500; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(held.length, 1, 'the source was asked for once');
+    held[0]!.destroy();
+    const failed = await waitForFailedImport(async (path) => (await api('GET', path, owner)).json, cut);
+    assert.equal(failed.os_glance_importing_to_stores, '');
+    assert.equal(failed.os_glance_failed_import, 'swift');
+    assert.equal(failed.os_glance_import_task, undefined);
+    assert.equal(failed.size, null);
+
+    const refused = await newImage();
+    const res = await api('POST', `/v2/images/${refused}/import`, owner, { method: { name: 'web-download', uri: `${closedUrl}/disk.img` } });
+    assert.equal(res.status, 202, 'the connection is made after the answer');
+    const after = await waitForFailedImport(async (path) => (await api('GET', path, owner)).json, refused);
+    assert.equal(after.os_glance_failed_import, 'swift');
+    assert.equal(after.os_glance_importing_to_stores, '');
+    // A failed import can be retried: the image is queued again, and the failure is cleared when it starts.
+    const retried = await api('POST', `/v2/images/${refused}/import`, owner, { method: { name: 'web-download', uri: `${webUrl}/disk.img` } });
+    assert.equal(retried.status, 202);
+    const active = await waitForStatus(refused, ['active']);
+    assert.equal(active.os_glance_failed_import, '');
+    assert.equal(active.checksum, md5(served));
+  } finally {
+    for (const res of held) res.destroy();
+    slow.close();
+  }
 });
