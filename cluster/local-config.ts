@@ -27,20 +27,24 @@ export function dataDirFrom(argv: string[], env = process.env): string {
 }
 
 /**
- * Creates <data>, its config and rings dir when they are missing. A new config gets fresh
- * hash secrets and Swift's test users, written out so the operator sees (and can change)
- * the keys the proxy accepts.
+ * Creates <data>, its config and rings dir when they are missing. A new cluster's config
+ * (none yet, or one the operator wrote before the first start, without hash secrets) gets
+ * fresh hash secrets, ring_dir and Swift's test users, written out so the operator sees
+ * (and can change) the keys the proxy accepts; whatever the operator wrote is kept.
  */
 export function prepareDataDir(dataDir: string): LocalLayout {
   const ringDir = join(dataDir, 'rings');
   mkdirSync(ringDir, { recursive: true });
   const configPath = join(dataDir, 'stowage.json');
-  if (!existsSync(configPath)) {
+  const seeded = existsSync(configPath) ? readConfigFile(configPath) : {};
+  if (seeded.hash_path_prefix === undefined && seeded.hash_path_suffix === undefined) {
+    const proxy = typeof seeded.proxy === 'object' && seeded.proxy !== null ? seeded.proxy : {};
     const config = {
       hash_path_prefix: randomBytes(8).toString('hex'),
       hash_path_suffix: randomBytes(8).toString('hex'),
       ring_dir: ringDir,
-      proxy: { users: TEST_USERS },
+      ...seeded,
+      proxy: { users: TEST_USERS, ...proxy },
     };
     writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   }

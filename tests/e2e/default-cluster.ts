@@ -56,10 +56,16 @@ function releaseLock(): void {
   rmSync(LOCK, { recursive: true, force: true });
 }
 
-export async function startDefaultCluster(prefix = 'e2e-'): Promise<DefaultCluster> {
+/**
+ * Starts `npm start`'s cluster in a scratch data directory; `config` (sections of
+ * stowage.json) is written there first, as an operator would before the first start.
+ */
+export async function startDefaultCluster(prefix = 'e2e-', config: Record<string, unknown> = {}): Promise<DefaultCluster> {
   await acquireLock();
   const work = mkdtempSync(join(tmpdir(), prefix));
   const dataDir = join(work, 'data');
+  mkdirSync(dataDir);
+  writeFileSync(join(dataDir, 'stowage.json'), JSON.stringify(config));
   let child: ChildProcess;
   const banner: string[] = [];
   try {

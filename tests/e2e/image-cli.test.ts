@@ -61,7 +61,11 @@ before(async () => {
   process.env.STOWAGE_IMAGE_SERVICE_SEGMENT_SIZE_BYTES = String(64 * MiB);
   process.env.STOWAGE_IMAGE_SERVICE_WEB_DOWNLOAD_ALLOW_LOOPBACK = 'true';
   process.env.STOWAGE_IMAGE_SERVICE_WEB_DOWNLOAD_ALLOWED_PORTS = '';
-  cluster = await startDefaultCluster('image-cli-');
+  // The web-download test serves its image from 127.0.0.1 on an ephemeral port, which the
+  // image service refuses unless the operator opens them (docs/security.md).
+  cluster = await startDefaultCluster('image-cli-', {
+    image_service: { web_download_allowed_networks: '127.0.0.1/32', web_download_allowed_ports: '' },
+  });
   assert.ok(cluster.banner.some((l) => l.includes('http://127.0.0.1:9292')), cluster.banner.join('\n'));
   adminEnv = { ...process.env, ...openrcEnv(join(cluster.dataDir, 'openrc')) };
   bigFile = join(cluster.work, 'big.raw');
