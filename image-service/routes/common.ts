@@ -1,7 +1,8 @@
 // What the image routes share: finding the image a request names and the caller's
 // membership of it, so policy can decide between 404 (cannot see) and 403 (cannot change).
+import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../auth.js';
-import { imageNotFound } from '../errors.js';
+import { badRequest, imageNotFound } from '../errors.js';
 import { isUuid, type ImageRecord } from '../image.js';
 import { requireRead } from '../policy.js';
 import type { MemberRecord, Records } from '../records.js';
@@ -22,3 +23,13 @@ export async function findImage(records: Records, ctx: RequestContext, id: strin
 }
 
 export type IdParams = { Params: { image_id: string } };
+
+/**
+ * The body of a request that needs one, or Glance's 400 (its deserializers'
+ * _get_request_body), checked before anything else as Glance deserializes first. A
+ * body-less request with a JSON Content-Type reaches here with no body.
+ */
+export function requiredBody(request: FastifyRequest): unknown {
+  if (request.body === undefined) throw badRequest('Body expected in request.');
+  return request.body;
+}

@@ -7,7 +7,7 @@ import { listImages, type Query } from '../list.js';
 import { ACCEPT_PATCH, applyPatch, parsePatch, patchDraftOf } from '../patch.js';
 import { requireOwner, requireVisibilityAllowed } from '../policy.js';
 import { contextOf, type ImageApi } from '../server.js';
-import { findImage, type IdParams } from './common.js';
+import { findImage, requiredBody, type IdParams } from './common.js';
 
 export function registerImageRoutes(app: FastifyInstance, api: ImageApi): void {
   const { records, config } = api;
@@ -23,8 +23,8 @@ export function registerImageRoutes(app: FastifyInstance, api: ImageApi): void {
   });
 
   app.post('/v2/images', async (request, reply) => {
+    const body = requiredBody(request);
     const ctx = contextOf(request);
-    const body = request.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The request body must be a JSON object.');
     const fields = body as Record<string, unknown>;
     const now = isoNow();
@@ -70,7 +70,7 @@ export function registerImageRoutes(app: FastifyInstance, api: ImageApi): void {
       err.headers['accept-patch'] = ACCEPT_PATCH;
       throw err;
     }
-    const changes = parsePatch(request.body, draft);
+    const changes = parsePatch(requiredBody(request), draft);
     const id = request.params.image_id;
     const { image: seen, member } = await findImage(records, ctx, id);
     requireOwner(ctx, seen, member, 'modify');

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { STREAMED_BODY } from '../../common/body-timeouts.js';
 import { contextOf, type ImageApi } from '../server.js';
-import type { IdParams } from './common.js';
+import { requiredBody, type IdParams } from './common.js';
 import { declaredLength, requireOctetStream } from './data.js';
 
 export function registerImportRoutes(app: FastifyInstance, api: ImageApi): void {
@@ -14,7 +14,7 @@ export function registerImportRoutes(app: FastifyInstance, api: ImageApi): void 
 
   app.post<IdParams>('/v2/images/:image_id/import', async (request, reply) => {
     const storeHeader = request.headers['x-image-meta-store'];
-    await api.importer.startImport(contextOf(request), request.params.image_id, request.body, typeof storeHeader === 'string' ? storeHeader : undefined);
+    await api.importer.startImport(contextOf(request), request.params.image_id, requiredBody(request), typeof storeHeader === 'string' ? storeHeader : undefined);
     reply.code(202).send();
   });
 }

@@ -7,7 +7,7 @@ import { isoNow, type ImageRecord } from '../image.js';
 import { isOwner, requireOwner } from '../policy.js';
 import type { MemberRecord } from '../records.js';
 import { contextOf, type ImageApi } from '../server.js';
-import { findImage, type IdParams } from './common.js';
+import { findImage, requiredBody, type IdParams } from './common.js';
 
 type MemberParams = { Params: { image_id: string; member_id: string } };
 const STATUSES = ['pending', 'accepted', 'rejected'];
@@ -27,11 +27,11 @@ export function registerMemberRoutes(app: FastifyInstance, api: ImageApi): void 
   const { records, config } = api;
 
   app.post<IdParams>('/v2/images/:image_id/members', async (request) => {
+    const body = requiredBody(request) as { member?: unknown };
     const ctx = contextOf(request);
     const { image, member } = await findImage(records, ctx, request.params.image_id);
     requireOwner(ctx, image, member, 'add members to');
     requireShared(image);
-    const body = request.body as { member?: unknown } | undefined;
     const memberId = body?.member;
     if (typeof memberId !== 'string' || memberId === '' || memberId.length > 255) throw badRequest('Member to be added not specified: the body must be {"member": "<project id>"}.');
     return records.withImage(image.id, async () => {
@@ -62,10 +62,11 @@ export function registerMemberRoutes(app: FastifyInstance, api: ImageApi): void 
   });
 
   app.put<MemberParams>('/v2/images/:image_id/members/:member_id', async (request) => {
+    const body = requiredBody(request) as { status?: unknown };
     const ctx = contextOf(request);
     const { image } = await findImage(records, ctx, request.params.image_id);
     requireShared(image);
-    const status = (request.body as { status?: unknown } | undefined)?.status;
+    const status = body?.status;
     if (typeof status !== 'string' || !STATUSES.includes(status)) throw badRequest(`Invalid member status: ${JSON.stringify(status)}; it must be one of ${STATUSES.join(', ')}.`);
     const memberId = request.params.member_id;
     return records.withImage(image.id, async () => {
