@@ -15,7 +15,13 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{24}$/;
 const PART_SUFFIX = /^\d{5}$/;
 
-export const newUploadId = () => randomBytes(18).toString('base64url');
+/** 24 base64url characters, never starting with "-": command lines (awscli) would read the id as an option. */
+export function newUploadId(): string {
+  for (;;) {
+    const id = randomBytes(18).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 export const uploadMarkerName = (key: string, uploadId: string) => `${key}/${uploadId}`;
 export const partPrefix = (key: string, uploadId: string) => `${key}/${uploadId}/`;
 export const partName = (key: string, uploadId: string, part: number) => `${partPrefix(key, uploadId)}${String(part).padStart(5, '0')}`;

@@ -275,9 +275,10 @@ test('the object store unreachable: 5xx answers say only that the server failed,
   assert.doesNotMatch(download.text, internals);
   assert.doesNotMatch(upload.text, internals);
 
-  // The operator finds the cause under the request id.
-  const logged = stack.service.logs.split('\n').filter((line) => line.includes(uploadId) && line.includes('request failed'));
+  // The operator finds the cause under the request id (the log arrives through a pipe, maybe after the answer).
+  const failures = async (requestId: string) => stack.service.logs.split('\n').filter((line) => line.includes(requestId) && line.includes('request failed'));
+  const logged = await until('the upload failure logged', () => failures(uploadId), (lines) => lines.length > 0);
   assert.equal(logged.length, 1, stack.service.logs.slice(-3000));
   assert.match(logged[0]!, /ECONNREFUSED/);
-  assert.ok(stack.service.logs.split('\n').some((line) => line.includes(downloadId) && line.includes('request failed')));
+  await until('the download failure logged', () => failures(downloadId), (lines) => lines.length > 0);
 });

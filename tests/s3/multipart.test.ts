@@ -27,6 +27,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { Session, TestCluster } from '../proxy/harness.js';
 import { errorCode, s3Client } from './client.js';
+import { newUploadId } from '../../proxy/s3/multipart.js';
 
 const MiB = 1024 * 1024;
 let cluster: TestCluster;
@@ -289,4 +290,11 @@ describe('multipart uploads', () => {
     await s3.send(new DeleteBucketCommand({ Bucket: 'abandon' }));
     assert.equal((await swift.request('HEAD', '/abandon+segments')).status, 404);
   });
+});
+
+test('upload ids never start with "-", which command lines would take for an option', () => {
+  for (let i = 0; i < 5000; i++) {
+    const id = newUploadId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{23}$/);
+  }
 });
