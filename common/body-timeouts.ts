@@ -9,7 +9,8 @@
 // Routes that stream their body to storage (image data, object PUTs) declare it with
 // `config: { streamsBody: true }` and are bounded by the idle timeout alone: their size is
 // unbounded, so no total time can fit them all.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { announcesBody } from './http.js';
 
 export interface BodyTimeouts {
   idleMs: number;
@@ -19,18 +20,13 @@ export interface BodyTimeouts {
 /** Route option: this route streams its body, so only the idle timeout applies. */
 export const STREAMED_BODY = { streamsBody: true } as const;
 
-function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 /** Installs both bounds on `app` (before it listens). */
 export function boundRequestBodies(app: FastifyInstance, { idleMs, wholeBodyMs }: BodyTimeouts): void {
   // The whole-request timer of Node is replaced by the two bounds below.
   app.server.requestTimeout = 0;
   app.addHook('onRequest', async (request) => {
     const raw = request.raw;
-    if (!hasBody(request) || raw.complete) return;
+    if (!announcesBody(request.headers) || raw.complete) return;
     const socket = raw.socket;
     socket.setTimeout(idleMs);
     raw.once('timeout', () => {

@@ -109,3 +109,9 @@ export function parseHttpDate(value: string | undefined): number | undefined {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
+
+/** Whether a request announces a body: chunked, or a Content-Length other than 0. */
+export function announcesBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

@@ -78,8 +78,5 @@ export function loadIdentityConfig(file: Record<string, unknown>, flags: Identit
   config.data_dir = resolve(config.data_dir);
   if ((config.scrypt_cost & (config.scrypt_cost - 1)) !== 0) throw new ConfigError('identity: scrypt_cost must be a power of two');
   if (config.admin_project_name.trim() === '') throw new ConfigError('identity: admin_project_name must name a project');
-  for (const key of ['max_failed_auth_per_user', 'max_failed_auth_per_source', 'max_concurrent_auth_per_user', 'max_concurrent_auth_per_source', 'failed_auth_window_s'] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new ConfigError(`identity: ${key} must be a whole number of at least 1`);
-  }
   return config;
 }

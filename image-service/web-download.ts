@@ -114,10 +114,12 @@ export async function openWebDownload(uri: string, config: ImageServiceConfig, s
     res.body.on('error', () => undefined);
     try {
       if (REDIRECT_STATUSES.has(res.statusCode) && res.headers.location !== undefined) {
+        // Refusals first: the catch below releases this hop's connection, once.
+        if (hop >= MAX_REDIRECTS) throw new Error(`web-download of ${uri}: more than ${MAX_REDIRECTS} redirects`);
+        const next = checkWebDownloadUri(new URL(String(res.headers.location), url).toString(), config);
         await res.body.dump();
         release();
-        if (hop >= MAX_REDIRECTS) throw new Error(`web-download of ${uri}: more than ${MAX_REDIRECTS} redirects`);
-        url = checkWebDownloadUri(new URL(String(res.headers.location), url).toString(), config);
+        url = next;
         continue;
       }
       if (res.statusCode !== 200) throw new Error(`web-download of ${url} answered ${res.statusCode}`);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { addAccessLog } from '../common/access-log.js';
 import { STREAMED_BODY, boundRequestBodies } from '../common/body-timeouts.js';
+import { announcesBody } from '../common/http.js';
 import type { ProxyConfig } from './config.js';
 import { SwiftError, badRequest, methodNotAllowed, notFound, tooManyAttempts } from './errors.js';
 import { AttemptsExceeded } from '../common/rate-limit.js';
@@ -49,11 +50,6 @@ function requestHeaders(raw: http.IncomingMessage): Record<string, string> {
   const contentType = contentTypes.get(raw);
   if (contentType !== undefined) headers['content-type'] = contentType;
   return headers;
-}
-
-function hasBody(raw: http.IncomingMessage): boolean {
-  const length = raw.headers['content-length'];
-  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function sendSwift(reply: FastifyReply, method: string, res: SwiftResponse): FastifyReply {
@@ -137,7 +133,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     closing = true;
   });
   app.addHook('onSend', async (request, reply) => {
-    if (closing || (hasBody(request.raw) && !request.raw.complete)) reply.header('connection', 'close');
+    if (closing || (announcesBody(request.raw.headers) && !request.raw.complete)) reply.header('connection', 'close');
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
@@ -206,7 +202,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         path,
         query,
         headers,
-        body: hasBody(request.raw) ? request.raw : null,
+        body: announcesBody(request.raw.headers) ? request.raw : null,
         identity: await identify(headers),
         transId: request.id,
         log: request.log,
@@ -229,7 +225,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         method: request.method,
         url: request.originalUrl,
         headers: requestHeaders(request.raw),
-        body: hasBody(request.raw) ? request.raw : null,
+        body: announcesBody(request.raw.headers) ? request.raw : null,
         transId: request.id,
         log: request.log,
         hostUrl: hostUrl(request),

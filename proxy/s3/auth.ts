@@ -78,25 +78,26 @@ async function secretOf(signers: Signers, accessKey: string): Promise<Secret> {
  * Retry-After, S3's throttling answer) without checking when either is over its budget.
  */
 async function guardedCheck<T>(signers: Signers, accessKey: string, source: string, check: () => T): Promise<T> {
-  let result: { value: T } | null = null;
-  let mismatch: S3Error | null = null;
+  // The check throws SignatureDoesNotMatch (with its details) on a wrong signature; the
+  // guard needs a verdict, so the error is kept and thrown again once the attempt is counted.
+  let outcome: { value: T } | { mismatch: S3Error } | undefined;
   try {
     await signers.attempts.guard(accessKey, source, () => {
       try {
-        result = { value: check() };
-        return true;
+        outcome = { value: check() };
       } catch (err) {
         if (!(err instanceof S3Error) || err.code !== 'SignatureDoesNotMatch') throw err;
-        mismatch = err;
-        return false;
+        outcome = { mismatch: err };
       }
+      return 'value' in outcome;
     });
   } catch (err) {
     if (err instanceof AttemptsExceeded) throw new S3Error('SlowDown', undefined, {}, { 'retry-after': String(err.retryAfterS) });
     throw err;
   }
-  if (result === null) throw mismatch ?? new S3Error('SignatureDoesNotMatch');
-  return (result as { value: T }).value;
+  const settled = outcome!;
+  if ('mismatch' in settled) throw settled.mismatch;
+  return settled.value;
 }
 
 export async function authenticate(signers: Signers, input: SignedInput, source: string, nowMs = Date.now()): Promise<Authenticated> {

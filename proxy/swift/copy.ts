@@ -5,7 +5,7 @@
 // manifest is stored again through the SLO PUT (which checks its segments), a DLO
 // manifest keeps its X-Object-Manifest.
 import { Readable } from 'node:stream';
-import { isTrue } from '../../common/http.js';
+import { announcesBody, isTrue } from '../../common/http.js';
 import { quoteName, type SwiftPath } from '../../common/paths.js';
 import { badRequest, entityTooLarge, preconditionFailed } from '../errors.js';
 import { STORED_OBJECT_HEADERS, cleanContentType, pick } from './headers.js';
@@ -86,8 +86,7 @@ export function copyMiddleware(s: Services): Middleware {
 
   /** PUT with X-Copy-From: "<container>/<object>", from X-Copy-From-Account or this account. */
   function putCopy(req: SwiftRequest, next: Handler): Promise<SwiftResponse> {
-    const te = req.headers['transfer-encoding'];
-    if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || te !== undefined) {
+    if (announcesBody(req.headers)) {
       throw badRequest('Copy requests require a zero byte body');
     }
     const ref = parseObjectRef(req.headers['x-copy-from']!, 'X-Copy-From');

@@ -22,6 +22,7 @@ let webUrl: string;
 let outside: http.Server;
 let outsideUrl: string;
 let outsideConnections = 0;
+let redirectsServed = 0;
 const api = (method: string, path: string, caller: Caller, body?: unknown, headers?: Record<string, string>) =>
   stack.service.request(method, path, { caller, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -48,6 +49,11 @@ before(async () => {
       res.end(served);
     } else if (req.url === '/moved') {
       res.writeHead(302, { location: '/disk.img' });
+      res.end();
+    } else if (req.url?.startsWith('/loop/')) {
+      // Redirects for ever: /loop/1 → /loop/2 → …
+      redirectsServed++;
+      res.writeHead(302, { location: `/loop/${Number(req.url.slice(6)) + 1}` });
       res.end();
     } else if (req.url === '/moved-outside') {
       res.writeHead(302, { location: `${outsideUrl}/disk.img` });
@@ -131,6 +137,16 @@ test('web-download of a missing file fails: the image goes back to queued and re
   const image = await waitForFailedImport(async (path) => (await api('GET', path, owner)).json, id);
   assert.equal(image.os_glance_failed_import, 'swift');
   assert.equal(image.os_glance_import_task, undefined);
+});
+
+test('web-download: a chain of redirects is followed 5 hops at most, then the import fails', async () => {
+  const id = await newImage();
+  const res = await api('POST', `/v2/images/${id}/import`, owner, { method: { name: 'web-download', uri: `${webUrl}/loop/1` } });
+  assert.equal(res.status, 202, res.text);
+  await waitForFailedImport(async (path) => (await api('GET', path, owner)).json, id);
+  // The first request and its five redirected hops; the sixth redirect is not followed.
+  assert.equal(redirectsServed, 6);
+  assert.match(stack.service.logs, /more than 5 redirects/);
 });
 
 test('web-download: a redirect to an address outside the allowed networks is refused at that hop, before connecting', async () => {
