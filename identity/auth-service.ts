@@ -4,7 +4,7 @@
 // still exist and are enabled (and so are their domains), and (when scoped) the user still
 // holds a role on the project: roles are read at validation time, so removing an
 // assignment takes effect at once. Password checks go through the brute-force brake.
-import { AttemptLimiter, type Attempt } from '../common/rate-limit.js';
+import { AttemptLimiter, AttemptsExceeded, guardAttempt } from '../common/rate-limit.js';
 import { KeystoneError, badRequest, tooManyAttempts, unauthorized } from './errors.js';
 import { ec2CredentialId, s3SignatureMatches } from './ec2.js';
 import { verifyPassword } from './passwords.js';
@@ -148,7 +148,7 @@ export class AuthService {
    * and project (enabled, their domains too) and the user's roles there, checked now. The
    * answer is a token of the user on the credential's project.
    */
-  s3Authenticate(body: unknown): TokenContext {
+  async s3Authenticate(body: unknown, source: string): Promise<TokenContext> {
     if (!isRecord(body) || Object.keys(body).length === 0) throw badRequest('request must include a request body');
     // Keystone accepts all three names.
     const credentials = body.credentials ?? body.credential ?? body.ec2Credentials;
@@ -158,7 +158,9 @@ export class AuthService {
     if (!record || record.type !== 'ec2' || record.project_id === null) throw new KeystoneError(404, 'Not Found', 'EC2 access key not found.');
     const { token, signature } = credentials;
     const { secret } = JSON.parse(record.blob) as { secret: string };
-    if (typeof token !== 'string' || typeof signature !== 'string' || !s3SignatureMatches(token, signature, secret)) throw unauthorized();
+    // An EC2 secret is as guessable here as a password at /v3/auth/tokens: the same brake.
+    const matches = () => typeof token === 'string' && typeof signature === 'string' && s3SignatureMatches(token, signature, secret);
+    if (!(await this.guarded(`ec2:${record.id}`, source, matches))) throw unauthorized();
     const nowMs = Date.now();
     // issue() refuses a disabled or deleted user or project (or domain) and a user without a role there.
     return this.issue({ u: record.user_id, p: record.project_id, m: ['ec2credential'], iat: nowMs, exp: nowMs + this.config.token_life_s * 1000, a: [newAuditId()] });
@@ -194,38 +196,22 @@ export class AuthService {
    * the attempt and forgets the user's failures, not the source's: one valid account must
    * not unlock guessing others from the same place.
    */
-  async checkPassword(userKey: string, hash: string | null, password: string, source: string): Promise<boolean> {
-    const attempt = this.admitPasswordCheck(userKey, `source:${source}`);
-    let ok = false;
-    try {
-      ok = await verifyPassword(password, hash, this.config.scrypt_cost);
-    } finally {
-      if (ok) attempt.succeeded([userKey]);
-      else attempt.failed();
-    }
-    return ok;
+  checkPassword(userKey: string, hash: string | null, password: string, source: string): Promise<boolean> {
+    return this.guarded(userKey, source, () => verifyPassword(password, hash, this.config.scrypt_cost));
   }
 
-  /** One attempt counted against both the user's and the source's limits, or 429. */
-  private admitPasswordCheck(userKey: string, sourceKey: string): Attempt {
-    const byUser = this.perUser.admit([userKey]);
-    if (!byUser.admitted) throw tooManyAttempts(byUser.retryAfterS);
-    const bySource = this.perSource.admit([sourceKey]);
-    if (!bySource.admitted) {
-      // Nothing will be checked: give the user its attempt back.
-      byUser.attempt.succeeded();
-      throw tooManyAttempts(bySource.retryAfterS);
+  /** `verify` as one attempt of `key` (a user, a credential) from `source`, or 429 past either's limit. */
+  private async guarded(key: string, source: string, verify: () => Promise<boolean> | boolean): Promise<boolean> {
+    const budgets = [
+      [this.perUser, key],
+      [this.perSource, `source:${source}`],
+    ] as const;
+    try {
+      return await guardAttempt(budgets, verify, key);
+    } catch (err) {
+      if (err instanceof AttemptsExceeded) throw tooManyAttempts(err.retryAfterS);
+      throw err;
     }
-    return {
-      succeeded: (resetKeys = []) => {
-        byUser.attempt.succeeded(resetKeys);
-        bySource.attempt.succeeded();
-      },
-      failed: () => {
-        byUser.attempt.failed();
-        bySource.attempt.failed();
-      },
-    };
   }
 
   /** A domain reference {id} or {name}; unknown domains fail authentication like a wrong password. */

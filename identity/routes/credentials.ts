@@ -123,7 +123,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: RouteContext): void 
 
   // Keystone's S3 token API: no X-Auth-Token, the signature is the proof (see AuthService.s3Authenticate).
   app.post('/v3/s3tokens', async (request: FastifyRequest) => {
-    const token = ctx.auth.s3Authenticate(request.body);
+    const token = await ctx.auth.s3Authenticate(request.body, request.ip);
     return ctx.auth.tokenBody(token, true);
   });
   app.get('/v3/s3tokens', async () => {

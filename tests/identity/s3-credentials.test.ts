@@ -181,6 +181,21 @@ describe('POST /v3/s3tokens', () => {
     assert.equal((await identity.request('GET', '/v3/s3tokens')).status, 405);
   });
 
+  test('guessing a secret through s3tokens meets the password brake: 40 concurrent wrong signatures, only the limit checked', async () => {
+    const o = await owner('s3tokens-guessed');
+    const v4 = v4StringToSign('20240103');
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => s3tokens(o.access, v4, v4Signature(`guess-${i}`, v4))));
+    const statuses = answers.map((a) => a.status);
+    // identity's default max_failed_auth_per_user is 5.
+    assert.equal(statuses.filter((s) => s === 401).length, 5);
+    assert.equal(statuses.filter((s) => s === 429).length, 35);
+    assert.ok(Number(answers.find((a) => a.status === 429)!.headers.get('retry-after')) >= 1);
+    // The right signature waits out the window too; another credential is not held back.
+    assert.equal((await s3tokens(o.access, v4, v4Signature(o.secret, v4))).status, 429);
+    const other = await owner('s3tokens-bystander');
+    assert.equal((await s3tokens(other.access, v4, v4Signature(other.secret, v4))).status, 200);
+  });
+
   test('a right signature for a disabled user gets 401', async () => {
     const o = await owner('s3tokens-disabled');
     const v4 = v4StringToSign('20240102');
