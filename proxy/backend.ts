@@ -2,12 +2,14 @@
 // connect/header/body timeouts). Streaming object uploads use node:http instead because
 // they need "Expect: 100-continue", which undici does not support on HTTP/1.1: the
 // proxy must know which object servers accept a PUT before it sends them any byte.
+// Header values are text here and the UTF-8 bytes of that text on the wire, both ways.
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { Device } from '../ring-builder/index.js';
 import type { SwiftPath } from '../common/paths.js';
 import { quotePath } from '../common/paths.js';
+import { headersFromWire, headersToWire } from '../common/header-text.js';
 import { flattenHeaders } from './swift/request.js';
 import { ErrorLimiter } from './error-limiter.js';
 
@@ -67,6 +69,21 @@ function backendUrlPath(node: Device, call: { part: number; path: SwiftPath; que
 
 const hostOf = (node: Device) => (node.ip.includes(':') ? `[${node.ip}]` : node.ip);
 
+/**
+ * Node sends a header block that goes out on its own (Expect: 100-continue, flushHeaders)
+ * in its default encoding, UTF-8, which double-encodes the latin1 wire form of non-ASCII
+ * values; every other header block goes out as latin1. This makes that one latin1 too.
+ * It must run before the header block is stored, so Expect is set after it.
+ */
+function sendHeaderBlockAsLatin1(req: http.ClientRequest): void {
+  type Send = (data: unknown, encoding?: BufferEncoding, ...rest: unknown[]) => boolean;
+  const outgoing = req as unknown as { _send: Send };
+  const send = outgoing._send;
+  outgoing._send = function (this: unknown, data, encoding, ...rest) {
+    return send.call(this, data, typeof data === 'string' && encoding === undefined ? 'latin1' : encoding, ...rest);
+  };
+}
+
 /** Reads a small response body whole (error bodies, listings of one page). */
 export async function readBody(body: Readable, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -115,13 +132,13 @@ export class Backend {
     try {
       const res = await request(`http://${hostOf(node)}:${node.port}${backendUrlPath(node, call)}`, {
         method: call.method as 'GET',
-        headers: call.headers,
+        headers: headersToWire(call.headers),
         dispatcher: this.agent,
         // undici closes the connection after every HEAD (against servers that send a body
         // anyway); our storage nodes never do, so HEADs keep the connection like GETs.
         reset: false,
       });
-      return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body, node };
+      return { status: res.statusCode, headers: headersFromWire(flattenHeaders(res.headers)), body: res.body, node };
     } catch (err) {
       if (isLocalError(err)) throw err;
       throw new BackendError(node, isConnectError(err), err);
@@ -141,9 +158,11 @@ export class Backend {
         port: node.port,
         method: call.method,
         path: backendUrlPath(node, call),
-        headers: { ...call.headers, expect: '100-continue' },
+        headers: headersToWire(call.headers),
         agent: this.uploadAgent,
       });
+      sendHeaderBlockAsLatin1(req);
+      req.setHeader('expect', '100-continue');
       let settled = false;
       const fail = (err: unknown, connectFailed: boolean) => {
         if (settled) return;
@@ -255,7 +274,7 @@ export class UploadStream {
     try {
       const res = await Promise.race([this.response, timeout]);
       res.resume();
-      return { status: res.statusCode ?? 500, headers: flattenHeaders(res.headers) };
+      return { status: res.statusCode ?? 500, headers: headersFromWire(flattenHeaders(res.headers)) };
     } catch (err) {
       this.abort();
       throw err;

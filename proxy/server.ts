@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { addAccessLog } from '../common/access-log.js';
 import { STREAMED_BODY, boundRequestBodies } from '../common/body-timeouts.js';
-import { announcesBody } from '../common/http.js';
+import { headersFromWire, wireFromText } from '../common/header-text.js';
+import { announcesBody, decodePath, splitTarget } from '../common/http.js';
 import type { ProxyConfig } from './config.js';
-import { SwiftError, badRequest, methodNotAllowed, notFound, tooManyAttempts } from './errors.js';
+import { SwiftError, badRequest, methodNotAllowed, realmHeader, tooManyAttempts } from './errors.js';
 import { AttemptsExceeded } from '../common/rate-limit.js';
 import { AuthAttempts } from './auth/attempts.js';
 import { TempAuth } from './auth/tempauth.js';
@@ -20,7 +21,7 @@ import { createS3Api, isS3Request } from './s3/app.js';
 import { createSwiftApi } from './swift/app.js';
 import { capabilities } from './swift/capabilities.js';
 import { withoutInternalHeaders } from './swift/headers.js';
-import { flattenHeaders, parseSwiftUrl, type SwiftRequest, type SwiftResponse } from './swift/request.js';
+import { flattenHeaders, parseSwiftUrl, unroutable, type SwiftRequest, type SwiftResponse } from './swift/request.js';
 
 const API_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY', 'OPTIONS', 'PATCH'] as const;
 /** Node's limit on all request headers together; Swift's per-header limit is checked on its own. */
@@ -45,19 +46,47 @@ const continueStates = new WeakMap<http.IncomingMessage, ContinueState>();
  */
 const contentTypes = new WeakMap<http.IncomingMessage, string>();
 
+/** The request's headers, their values decoded from UTF-8 (the one place they are; see common/header-text.ts). */
 function requestHeaders(raw: http.IncomingMessage): Record<string, string> {
   const headers = flattenHeaders(raw.headers);
   const contentType = contentTypes.get(raw);
   if (contentType !== undefined) headers['content-type'] = contentType;
-  return headers;
+  return headersFromWire(headers);
 }
 
+/** "x-object-meta-color" → "X-Object-Meta-Color": header names as Swift sends them (Python's str.title()). */
+export const titleCase = (name: string) => name.toLowerCase().replace(/(^|[^a-z])([a-z])/g, (_m, before: string, letter: string) => before + letter.toUpperCase());
+
+/**
+ * Sets response headers on the raw response, so that they keep Swift's spelling (fastify's
+ * own header map lower-cases names) and go out as the UTF-8 bytes of their text.
+ */
+function setResponseHeaders(reply: FastifyReply, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(titleCase(name), wireFromText(value));
+}
+
+/**
+ * Sends a Swift response. A text body goes out as a Buffer: Node writes the header block
+ * with a string body's encoding (UTF-8), which would mangle the latin1 bytes of headers.
+ */
 function sendSwift(reply: FastifyReply, method: string, res: SwiftResponse): FastifyReply {
-  reply.code(res.status).headers(withoutInternalHeaders(res.headers));
+  reply.code(res.status);
+  setResponseHeaders(reply, withoutInternalHeaders(res.headers));
   if (method === 'HEAD' || res.body === null || res.body === undefined) {
     return reply.send();
   }
-  return reply.send(res.body);
+  return reply.send(typeof res.body === 'string' ? Buffer.from(res.body, 'utf8') : res.body);
+}
+
+/** Swift's 401 challenge names the account of the request's path ("unknown" off /v1). */
+function accountOfUrl(url: string): string {
+  try {
+    const path = decodePath(splitTarget(url).rawPath);
+    const m = /^\/v1(?:\.0)?\/([^/]+)/.exec(path);
+    return m ? m[1]! : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: Replicas): FastifyInstance {
@@ -78,7 +107,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     rewriteUrl: (req) =>
       isS3Request(req.url ?? '/', req.headers, config.s3_domain)
         ? '/s3'
-        : /^\/v1(\/|\?|$)/.test(req.url ?? '')
+        : /^\/v1(\.0)?(\/|\?|$)/.test(req.url ?? '')
           ? '/v1'
           : (req.url ?? '/'),
   });
@@ -114,8 +143,8 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     `${request.protocol}://${request.headers.host ?? `${config.bind_ip}:${config.bind_port}`}`;
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-trans-id', request.id);
-    reply.header('x-openstack-request-id', request.id);
+    reply.raw.setHeader('X-Trans-Id', request.id);
+    reply.raw.setHeader('X-Openstack-Request-Id', request.id);
     const expected = (request.headers.expect ?? '').toLowerCase() === '100-continue';
     continueStates.set(request.raw, { expected, sent: false });
     const contentType = request.raw.headers['content-type'];
@@ -137,29 +166,25 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
-    let status = 500;
-    let message = 'An error occurred while processing the request.';
-    let headers: Record<string, string> = {};
     if (err instanceof AttemptsExceeded) err = tooManyAttempts(err.retryAfterS);
-    if (err instanceof SwiftError) {
-      status = err.status;
-      message = err.message;
-      headers = err.headers;
-    } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      status = err.statusCode;
-      message = err.message;
-    } else {
+    let error: SwiftError;
+    if (err instanceof SwiftError) error = err;
+    else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) error = new SwiftError(err.statusCode);
+    else {
       request.log.error({ err }, 'unexpected error');
+      error = new SwiftError(500);
     }
-    if (status >= 500) request.log.warn({ status, message }, 'request failed');
-    reply
-      .code(status)
-      .headers({ 'content-type': 'text/plain; charset=utf-8', ...headers })
-      .send(request.method === 'HEAD' ? undefined : `${message}\n`);
+    if (error.status >= 500) request.log.warn({ status: error.status, message: error.message }, 'request failed');
+    const body = Buffer.from(error.body, 'utf8');
+    const headers: Record<string, string> = { 'content-type': error.contentType, 'content-length': String(body.length), ...error.headers };
+    if (error.status === 401 && headers['www-authenticate'] === undefined) headers['www-authenticate'] = realmHeader(accountOfUrl(request.originalUrl));
+    reply.code(error.status);
+    setResponseHeaders(reply, headers);
+    return reply.send(request.method === 'HEAD' ? undefined : body);
   });
   app.setNotFoundHandler(async (request) => {
     // Methods fastify cannot route (PROPFIND…) on the API end here too.
-    throw request.url === '/v1' ? methodNotAllowed(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY']) : notFound();
+    throw request.url === '/v1' ? methodNotAllowed(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY']) : unroutable(request.url);
   });
 
   app.get('/healthcheck', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
@@ -168,7 +193,9 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
   const authHandler = async (request: FastifyRequest<{ Params: { account?: string } }>, reply: FastifyReply) => {
     if (request.method !== 'GET') throw methodNotAllowed(['GET']);
     const res = await auth.getToken(requestHeaders(request.raw), hostUrl(request), request.ip, request.params.account);
-    return reply.code(res.status).headers(res.headers).send();
+    reply.code(res.status);
+    setResponseHeaders(reply, res.headers);
+    return reply.send();
   };
   for (const url of ['/auth/v1.0', '/auth/v1.0/', '/auth/v1/:account/auth']) {
     app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'], url, handler: authHandler });

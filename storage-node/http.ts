@@ -99,7 +99,7 @@ export function createBackendApp(name: 'object' | 'container' | 'account', logLe
       .code(status ?? 500)
       .headers(err instanceof HttpError ? err.headers : {})
       .type('text/plain; charset=utf-8')
-      .send(status === undefined ? 'Internal Server Error' : err.message);
+      .send(Buffer.from(status === undefined ? 'Internal Server Error' : err.message, 'utf8'));
   });
   return app;
 }
@@ -111,7 +111,9 @@ export function serve(app: FastifyInstance, spec: ServerSpec): void {
   app.all('/', async (request, reply) => {
     const response = await dispatch(spec, allowed, request.raw as RawRequest, reply.raw, request.log);
     reply.code(response.status).headers(response.headers ?? {});
-    return reply.send(response.body);
+    // A string body would make Node write the header block as UTF-8, mangling the latin1
+    // bytes of metadata values; as a Buffer the headers go out byte for byte.
+    return reply.send(typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body);
   });
   // Methods fastify does not route (COPY, PROPFIND...) end here.
   app.setNotFoundHandler(() => {

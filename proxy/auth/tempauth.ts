@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { UserEntry } from '../config.js';
 import type { Identity } from '../swift/request.js';
-import { SwiftError, unauthorized } from '../errors.js';
+import { SwiftError, realmHeader, unauthorized } from '../errors.js';
 import type { AuthAttempts } from './attempts.js';
 
 export const RESELLER_PREFIX = 'AUTH_';
@@ -87,12 +87,12 @@ export class TempAuth {
     const key = headers['x-auth-key'] || headers['x-storage-pass'] || '';
     const colon = accountUser.indexOf(':');
     const account = colon > 0 ? accountUser.slice(0, colon) : '';
-    const realm = { 'www-authenticate': `Swift realm="${account || urlAccount || 'unknown'}"` };
-    if (!account || (urlAccount !== undefined && urlAccount !== account)) throw new SwiftError(401, 'Invalid user or key.', realm);
+    const realm = { 'www-authenticate': realmHeader(account || urlAccount || 'unknown') };
+    if (!account || (urlAccount !== undefined && urlAccount !== account)) throw new SwiftError(401, undefined, realm);
     const user = this.users.get(accountUser);
     const keyMatches = await this.attempts.guard(accountUser, source, () => user !== undefined && key !== '' && safeEqual(user.key, key));
     if (!keyMatches) {
-      throw new SwiftError(401, 'Invalid user or key.', realm);
+      throw new SwiftError(401, undefined, realm);
     }
     const nowS = Math.floor(Date.now() / 1000);
     const { token, expiresS } = this.issueToken(accountUser, nowS);

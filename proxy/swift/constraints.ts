@@ -3,13 +3,8 @@
 // message naming what is wrong.
 import { isTrue } from '../../common/http.js';
 import type { ProxySettings } from '../config.js';
-import {
-  badRequest,
-  entityTooLarge,
-  lengthRequired,
-  notImplemented,
-  preconditionFailed,
-} from '../errors.js';
+import { wireFromText, isValidUtf8Text } from '../../common/header-text.js';
+import { lengthRequired, plainError, preconditionFailed } from '../errors.js';
 
 export type Limits = Pick<
   ProxySettings,
@@ -25,60 +20,64 @@ export type Limits = Pick<
 
 export type MetaKind = 'account' | 'container' | 'object';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const bytes = (text: string) => Buffer.byteLength(wireFromText(text), 'latin1');
 
-/** Header values arrive as latin1 strings holding the raw bytes. */
-function isUtf8(latin1: string): boolean {
-  try {
-    utf8.decode(Buffer.from(latin1, 'latin1'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Swift's check_metadata: header sizes, then the X-<kind>-Meta-* names, values, count and total. */
+/**
+ * Swift's check_metadata: header sizes, then the X-<kind>-Meta-* names, values, count and
+ * total, all measured in bytes as sent (values are text here: common/header-text.ts).
+ */
 export function checkMetadata(headers: Record<string, string>, kind: MetaKind, limits: Limits): void {
   const prefix = `x-${kind}-meta-`;
   let count = 0;
   let size = 0;
   for (const [name, value] of Object.entries(headers)) {
-    if (value.length > limits.max_header_size) {
-      throw badRequest(`Header value too long: ${name.slice(0, limits.max_meta_name_length)}`);
+    if (bytes(value) > limits.max_header_size) {
+      throw plainError(400, `Header value too long: ${name.slice(0, limits.max_meta_name_length)}`);
     }
     if (!name.startsWith(prefix)) continue;
     const key = name.slice(prefix.length);
-    if (!key) throw badRequest('Metadata name cannot be empty');
-    if (kind !== 'object' && (!isUtf8(key) || !isUtf8(value))) throw badRequest('Metadata must be valid UTF-8');
-    count++;
-    size += key.length + value.length;
-    if (key.length > limits.max_meta_name_length) throw badRequest(`Metadata name too long: ${prefix}${key}`);
-    if (value.length > limits.max_meta_value_length) {
-      throw badRequest(`Metadata value longer than ${limits.max_meta_value_length}: ${prefix}${key}`);
+    if (!key) throw plainError(400, 'Metadata name cannot be empty');
+    if (kind !== 'object' && (!isValidUtf8Text(key) || !isValidUtf8Text(value) || value.includes('\0'))) {
+      throw plainError(400, 'Metadata must be valid UTF-8');
     }
-    if (count > limits.max_meta_count) throw badRequest(`Too many metadata items; max ${limits.max_meta_count}`);
+    count++;
+    size += bytes(key) + bytes(value);
+    if (bytes(key) > limits.max_meta_name_length) throw plainError(400, `Metadata name too long: ${prefix}${key}`);
+    if (bytes(value) > limits.max_meta_value_length) {
+      throw plainError(400, `Metadata value longer than ${limits.max_meta_value_length}: ${prefix}${key}`);
+    }
+    if (count > limits.max_meta_count) throw plainError(400, `Too many metadata items; max ${limits.max_meta_count}`);
     if (size > limits.max_meta_overall_size) {
-      throw badRequest(`Total metadata too large; max ${limits.max_meta_overall_size}`);
+      throw plainError(400, `Total metadata too large; max ${limits.max_meta_overall_size}`);
     }
   }
 }
 
 /**
- * The length of an object PUT's body: its Content-Length, or undefined for a chunked
- * upload. 411 without either, 413 over max_file_size, 501 for other transfer codings.
+ * Swift's check_object_creation, the length part: the body's Content-Length, or undefined
+ * for a chunked upload. 411 without either, 413 over max_file_size, and for other
+ * transfer codings Swift's 400 (one coding that is not chunked) or 501 (a list).
  */
 export function checkUploadLength(headers: Record<string, string>, limits: Limits): number | undefined {
   const te = headers['transfer-encoding'];
-  if (te !== undefined) {
-    if (te.trim().toLowerCase() !== 'chunked') throw notImplemented(`Transfer-Encoding ${te} is not supported.`);
+  if (te !== undefined && te !== '') {
+    const codings = te.split(',');
+    if (codings.length > 1) throw plainError(501, 'Unsupported Transfer-Coding header value specified in Transfer-Encoding header');
+    if (te.trim().toLowerCase() !== 'chunked') throw plainError(400, 'Invalid Transfer-Encoding header value');
     return undefined;
   }
   const cl = headers['content-length'];
   if (cl === undefined) throw lengthRequired();
   const length = Number(cl);
-  if (!Number.isSafeInteger(length) || length < 0) throw badRequest(`Invalid Content-Length: ${cl}`);
-  if (length > limits.max_file_size) throw entityTooLarge('Your request is too large.');
+  if (!/^\s*\d+\s*$/.test(cl) || !Number.isSafeInteger(length)) throw plainError(400, 'Invalid Content-Length');
+  if (length > limits.max_file_size) throw plainError(413, 'Your request is too large.');
   return length;
+}
+
+/** A header Swift reads with Python's int(): optional sign, digits, "_" between digits, spaces around. */
+function pythonInt(value: string): number | null {
+  if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) return null;
+  return Number(value.replace(/_/g, ''));
 }
 
 /**
@@ -90,14 +89,15 @@ export function deleteAtFrom(headers: Record<string, string>, nowS: number): str
   let deleteAt: number | undefined;
   const after = headers['x-delete-after'];
   if (after !== undefined) {
-    if (!/^\s*-?\d+\s*$/.test(after)) throw badRequest('Non-integer X-Delete-After');
-    deleteAt = Math.floor(nowS + Number(after));
-    if (deleteAt <= nowS) throw badRequest('X-Delete-After in past');
+    const seconds = pythonInt(after);
+    if (seconds === null) throw plainError(400, 'Non-integer X-Delete-After');
+    deleteAt = Math.floor(nowS + seconds);
+    if (deleteAt <= nowS) throw plainError(400, 'X-Delete-After in past');
   } else if (headers['x-delete-at'] !== undefined) {
-    const at = headers['x-delete-at'];
-    if (!/^\s*-?\d+\s*$/.test(at)) throw badRequest('Non-integer X-Delete-At');
-    deleteAt = Number(at);
-    if (deleteAt <= nowS) throw badRequest('X-Delete-At in past');
+    const at = pythonInt(headers['x-delete-at']);
+    if (at === null) throw plainError(400, 'Non-integer X-Delete-At');
+    deleteAt = at;
+    if (deleteAt <= nowS) throw plainError(400, 'X-Delete-At in past');
   }
   if (deleteAt === undefined) return undefined;
   return String(Math.min(deleteAt, 9_999_999_999)).padStart(10, '0');
@@ -108,36 +108,43 @@ export interface ListingParams {
   marker?: string;
   end_marker?: string;
   prefix?: string;
+  /** Any string (Swift >= 2.23 takes delimiters of several characters). */
   delimiter?: string;
+  /** Containers only: the pseudo-directory to list; "" (given empty) is the top level. */
+  path?: string;
   reverse: boolean;
 }
 
-/** The listing parameters of an account or container GET: limit over the maximum → 412. */
-export function listingParams(query: Map<string, string>, maxLimit: number): ListingParams {
+/**
+ * The listing parameters of an account or container GET, read as Swift's servers read
+ * them: a limit that is not all digits is ignored, one over the maximum is 412 "Maximum
+ * limit is N"; empty marker, end_marker, prefix and delimiter are as good as absent; path
+ * counts even when empty, and only for containers (the account server has no path).
+ */
+export function listingParams(query: Map<string, string>, maxLimit: number, kind: 'account' | 'container'): ListingParams {
   let limit = maxLimit;
   const given = query.get('limit');
   if (given !== undefined && /^\d+$/.test(given)) {
     limit = Number(given);
     if (limit > maxLimit) throw preconditionFailed(`Maximum limit is ${maxLimit}`);
   }
-  const delimiter = query.get('delimiter');
-  if (delimiter && (delimiter.length > 1 || delimiter.charCodeAt(0) > 254)) throw preconditionFailed('Bad delimiter');
   const params: ListingParams = { limit, reverse: isTrue(query.get('reverse')) };
-  for (const key of ['marker', 'end_marker', 'prefix'] as const) {
+  for (const key of ['marker', 'end_marker', 'prefix', 'delimiter'] as const) {
     const value = query.get(key);
     if (value) params[key] = value;
   }
-  if (delimiter) params.delimiter = delimiter;
+  const path = query.get('path');
+  if (kind === 'container' && path !== undefined) params.path = path;
   return params;
 }
 
 /** The query string a storage node gets for a listing: always JSON, always explicit. */
 export function backendListingQuery(params: ListingParams): string {
   const q = new URLSearchParams({ format: 'json', limit: String(params.limit) });
-  if (params.marker) q.set('marker', params.marker);
-  if (params.end_marker) q.set('end_marker', params.end_marker);
-  if (params.prefix) q.set('prefix', params.prefix);
-  if (params.delimiter) q.set('delimiter', params.delimiter);
+  for (const key of ['marker', 'end_marker', 'prefix', 'delimiter', 'path'] as const) {
+    const value = params[key];
+    if (value !== undefined) q.set(key, value);
+  }
   if (params.reverse) q.set('reverse', 'true');
   return q.toString();
 }

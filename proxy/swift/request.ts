@@ -18,7 +18,7 @@ export interface SwiftRequest {
   path: SwiftPath;
   /** Decoded query parameters; a parameter given without "=" has the value "". */
   query: Map<string, string>;
-  /** Lower-case names. Values are byte-for-byte what the client sent (latin1 strings). */
+  /** Lower-case names; values are text, decoded from the UTF-8 bytes sent (common/header-text.ts). */
   headers: Record<string, string>;
   body: Readable | null;
   identity: Identity | null;
@@ -84,24 +84,55 @@ export function checkNameLengths(path: SwiftPath, limits: NameLimits): void {
   if (path.object !== undefined) checkLength('Object', path.object, limits.max_object_name_length);
 }
 
+/** Swift's valid_api_versions. */
+const API_VERSIONS = new Set(['v1', 'v1.0']);
+
+function decodeTarget(rawUrl: string): { decoded: string; rawQuery: string } {
+  const { rawPath, rawQuery } = splitTarget(rawUrl);
+  try {
+    return { decoded: decodePath(rawPath), rawQuery };
+  } catch (err) {
+    if (err instanceof RequestTargetError) throw new SwiftError(err.status, err.message);
+    throw err;
+  }
+}
+
 /**
- * Splits "/v1/<account>[/<container>[/<object>]]". Invalid UTF-8 or NUL → 412 (as Swift),
- * names over their limits → 400, anything else that is not a Swift path → 404.
+ * What Swift's proxy answers for a path that names no account: 404 when it does not even
+ * split ("/"), 400 for an account under an unknown API version ("/v2/AUTH_x"), and
+ * 412 "Bad URL" otherwise ("/v1", "/v1/", "/favicon.ico").
+ */
+export function unroutable(rawUrl: string): SwiftError {
+  let decoded: string;
+  try {
+    decoded = decodeTarget(rawUrl).decoded;
+  } catch (err) {
+    if (err instanceof SwiftError) return err;
+    throw err;
+  }
+  const [root, version, account] = decoded.split('/');
+  if (root !== '' || !version) return notFound();
+  if (account && !API_VERSIONS.has(version)) return badRequest();
+  return preconditionFailed('Bad URL');
+}
+
+/**
+ * Splits "/v1/<account>[/<container>[/<object>]]" ("/v1.0/…" too). Invalid UTF-8 or NUL →
+ * 412 (as Swift), names over their limits → 400, no account → unroutable()'s answer.
  * A trailing "/" after an account or container name is ignored, as in Swift.
  */
 export function parseSwiftUrl(rawUrl: string, limits: NameLimits): { path: SwiftPath; query: Map<string, string> } {
-  const { rawPath, rawQuery } = splitTarget(rawUrl);
-  let decoded: string;
+  const { decoded, rawQuery } = decodeTarget(rawUrl);
   let query: Map<string, string>;
   try {
-    decoded = decodePath(rawPath);
     query = parseQuery(rawQuery);
   } catch (err) {
     if (err instanceof RequestTargetError) throw new SwiftError(err.status, err.message);
     throw err;
   }
-  if (!decoded.startsWith('/v1/')) throw notFound();
-  const rest = decoded.slice('/v1/'.length);
+  const versionEnd = decoded.indexOf('/', 1);
+  if (versionEnd < 0 || !API_VERSIONS.has(decoded.slice(1, versionEnd))) throw unroutable(rawUrl);
+  const rest = decoded.slice(versionEnd + 1);
   const firstSlash = rest.indexOf('/');
   const account = firstSlash < 0 ? rest : rest.slice(0, firstSlash);
   let container: string | undefined;
@@ -114,7 +145,8 @@ export function parseSwiftUrl(rawUrl: string, limits: NameLimits): { path: Swift
     if (object === '') object = undefined;
     if (container === '' && object === undefined) container = undefined;
   }
-  if (account === '' || container === '') throw notFound();
+  if (account === '') throw unroutable(rawUrl);
+  if (container === '') throw preconditionFailed('Bad URL');
   const path: SwiftPath = { account };
   if (container !== undefined) path.container = container;
   if (object !== undefined) path.object = object;

@@ -46,12 +46,12 @@ test('/info reports the Swift limits and the large-object settings', async () =>
   assert.ok(info.tempauth && info.dlo);
 });
 
-test('every response carries a transaction id; unknown paths are 404', async () => {
+test('every response carries a transaction id; paths off the API are refused as Swift does', async () => {
   const res = await cluster.request('GET', '/nothing/here');
-  assert.equal(res.status, 404);
+  assert.equal(res.status, 400);
   assert.match(res.headers.get('x-trans-id') ?? '', /^tx[0-9a-f]{21}-[0-9a-f]{10}$/);
   assert.equal(res.headers.get('x-openstack-request-id'), res.headers.get('x-trans-id'));
-  assert.equal((await cluster.request('GET', '/v1')).status, 404);
+  assert.equal((await cluster.request('GET', '/v1')).status, 412);
 });
 
 /** A chunked PUT that sends `first` now and returns a function sending the rest. */
