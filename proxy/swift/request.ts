@@ -48,13 +48,17 @@ export interface SubrequestOptions {
   body?: Readable | null;
 }
 
-/** A request made by the proxy on behalf of `parent`: same user, same transaction. */
+/**
+ * A request made by the proxy on behalf of `parent`: same user, same transaction, same
+ * Referer (Swift's make_subrequest keeps it, so referrer ACLs apply to segments too).
+ */
 export function subrequest(parent: SwiftRequest, options: SubrequestOptions): SwiftRequest {
+  const referer = parent.headers.referer;
   return {
     method: options.method,
     path: options.path,
     query: options.query ?? new Map(),
-    headers: options.headers ?? {},
+    headers: { ...(referer !== undefined ? { referer } : {}), ...options.headers },
     body: options.body ?? null,
     identity: parent.identity,
     transId: parent.transId,
