@@ -1,7 +1,8 @@
 // Listings of a container's objects or an account's containers, as Swift's brokers
-// produce them: limit, marker, end_marker, prefix, delimiter (rolled up into subdir
-// entries) and reverse, over one range scan of the live rows; answered as JSON or plain
-// text (the proxy renders XML from the JSON).
+// produce them (swift/container/backend.py list_objects_iter, swift/account/backend.py
+// list_containers_iter): limit, marker, end_marker, prefix, delimiter of any length
+// (rolled up into subdir entries), path (containers only) and reverse, over range scans
+// of the live rows; answered as JSON or plain text (the proxy renders XML from the JSON).
 import type { Timestamp } from '../common/timestamp.js';
 import { isTrue } from '../common/http.js';
 import type { KvStore } from './devices.js';
@@ -17,6 +18,8 @@ export interface ListingParams {
   endMarker: string;
   prefix: string;
   delimiter: string;
+  /** Containers only: list one pseudo-directory (Swift's path=); undefined when not given. */
+  path?: string;
   reverse: boolean;
 }
 
@@ -24,24 +27,29 @@ export type ListingEntry<Row> = { name: string; row: Row } | { subdir: string };
 
 export type ListingFormat = 'application/json' | 'text/plain';
 
-/** The listing parameters; 412 for limit > 10000 or a bad delimiter, as Swift. */
-export function listingParams(query: Map<string, string>): ListingParams {
+/**
+ * The listing parameters, as Swift's servers read them: a limit that is not all digits is
+ * ignored, one above 10000 is 412; any delimiter is accepted (Swift >= 2.23); path only
+ * for containers (the account server has none).
+ */
+export function listingParams(query: Map<string, string>, kind: 'account' | 'container' = 'container'): ListingParams {
   let limit = LISTING_LIMIT;
   const given = query.get('limit');
   if (given !== undefined && /^\d+$/.test(given)) {
     limit = Number(given);
     if (limit > LISTING_LIMIT) throw preconditionFailed(`Maximum limit is ${LISTING_LIMIT}`);
   }
-  const delimiter = query.get('delimiter') ?? '';
-  if (delimiter.length > 1 || (delimiter !== '' && delimiter.charCodeAt(0) > 254)) throw preconditionFailed('Bad delimiter');
-  return {
+  const params: ListingParams = {
     limit,
     marker: query.get('marker') ?? '',
     endMarker: query.get('end_marker') ?? '',
     prefix: query.get('prefix') ?? '',
-    delimiter,
+    delimiter: query.get('delimiter') ?? '',
     reverse: isTrue(query.get('reverse')),
   };
+  const path = query.get('path');
+  if (kind === 'container' && path !== undefined) params.path = path;
+  return params;
 }
 
 const FORMATS: Record<string, string> = { json: 'application/json', plain: 'text/plain', xml: 'application/xml' };
@@ -74,46 +82,89 @@ export function listingFormat(query: Map<string, string>, headers: Record<string
   throw notAcceptable();
 }
 
-/** One page of the live rows of the database whose keys start with `dbPrefix`. */
+const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+/**
+ * One page of the live rows of the database whose keys start with `dbPrefix`, by Swift's
+ * algorithm: bounds are exclusive (marker < name < end_marker; reversed, the two swap
+ * roles); with a delimiter each run of names sharing "<prefix>…<delimiter>" becomes one
+ * subdir entry (left out when it equals the marker) and the scan jumps past the run.
+ * With path, prefix and delimiter become "<path>/" and "/", the path's own marker object
+ * is skipped and deeper names are skipped without a subdir entry (Swift lists them only
+ * through directory marker objects); the jump past them is exclusive, as in Swift.
+ */
 export async function listRows<Row>(store: KvStore, dbPrefix: Buffer, params: ListingParams): Promise<Array<ListingEntry<Row>>> {
   const { start, end } = liveRowRange(dbPrefix);
-  const key = (name: string) => Buffer.concat([start, Buffer.from(name, 'utf8')]);
-  const { prefix, delimiter, reverse, limit } = params;
-  const [marker, endMarker] = reverse ? [params.endMarker, params.marker] : [params.marker, params.endMarker];
-  const prefixBytes = Buffer.from(prefix, 'utf8');
+  const key = (nameBytes: Buffer) => Buffer.concat([start, nameBytes]);
+  const { reverse, limit } = params;
+  let { prefix, delimiter } = params;
+  let path: string | undefined;
+  if (params.path !== undefined) {
+    prefix = params.path === '' ? '' : `${params.path.replace(/\/+$/, '')}/`;
+    path = prefix;
+    delimiter = '/';
+  }
+  // Bounds as UTF-8 bytes: their order is the rows' order (and code point order).
+  let [marker, endMarker]: Buffer[] = [utf8(params.marker), utf8(params.endMarker)];
+  if (reverse) [marker, endMarker] = [endMarker, marker];
+  const origMarker = reverse ? params.endMarker : params.marker;
+  const prefixBytes = utf8(prefix);
   const endPrefix = prefix === '' ? undefined : increment(prefixBytes);
-
-  let lower: { gt: Buffer } | { gte: Buffer } = { gte: start };
-  if (marker !== '' && Buffer.compare(Buffer.from(marker, 'utf8'), prefixBytes) >= 0) lower = { gt: key(marker) };
-  else if (prefix !== '') lower = { gte: key(prefix) };
-  let upper: Buffer = end;
-  if (endMarker !== '' && (endPrefix === undefined || Buffer.compare(Buffer.from(endMarker, 'utf8'), endPrefix) < 0)) upper = key(endMarker);
-  else if (endPrefix !== undefined) upper = Buffer.concat([start, endPrefix]);
+  let forceGte = false;
 
   const results: Array<ListingEntry<Row>> = [];
   while (results.length < limit) {
-    const iterator = store.iterator({ ...lower, lt: upper, reverse, limit: delimiter ? -1 : limit - results.length });
-    let skippedTo = false;
+    let upper = end;
+    if (endMarker.length > 0 && (endPrefix === undefined || Buffer.compare(endMarker, endPrefix) < 0)) upper = key(endMarker);
+    else if (endPrefix !== undefined) upper = key(endPrefix);
+    let lower: { gt: Buffer } | { gte: Buffer } = { gte: start };
+    if (forceGte) lower = { gte: key(marker) };
+    else if (marker.length > 0 && Buffer.compare(marker, prefixBytes) >= 0) lower = { gt: key(marker) };
+    else if (prefix !== '') lower = { gte: key(prefixBytes) };
+    forceGte = false;
+
+    const wanted = limit - results.length;
+    const iterator = store.iterator({ ...lower, lt: upper, reverse, limit: wanted });
+    let rows = 0;
+    let jumped = false;
     try {
       for await (const [k, value] of iterator) {
+        rows++;
         const name = k.subarray(start.length).toString('utf8');
-        const cut = delimiter ? name.indexOf(delimiter, prefix.length) : -1;
-        if (cut >= 0) {
-          // Roll everything under this "directory" into one subdir entry, then skip past it.
-          const subdir = name.slice(0, cut + delimiter.length);
-          if (subdir !== marker) results.push({ subdir });
-          if (reverse) upper = key(subdir);
-          else lower = { gte: key(name.slice(0, cut) + String.fromCharCode(delimiter.charCodeAt(0) + 1)) };
-          skippedTo = true;
-          break;
+        if (!delimiter) {
+          results.push({ name, row: value as Row });
+          continue;
         }
-        results.push({ name, row: value as Row });
-        if (results.length >= limit) break;
+        if (reverse) endMarker = utf8(name);
+        else marker = utf8(name);
+        const cut = name.indexOf(delimiter, prefix.length);
+        if (path !== undefined) {
+          if (name === path) continue;
+          if (cut < 0 || name.length <= cut + delimiter.length) {
+            results.push({ name, row: value as Row });
+            continue;
+          }
+        } else if (cut < 0) {
+          results.push({ name, row: value as Row });
+          continue;
+        }
+        // Past everything under name[0, cut + delimiter): up to it when reversed, else from
+        // the smallest name above it (the delimiter's last byte plus one).
+        const dir = name.slice(0, cut + delimiter.length);
+        if (reverse) endMarker = utf8(dir);
+        else {
+          marker = increment(utf8(dir));
+          forceGte = path === undefined;
+        }
+        if (path === undefined && dir !== origMarker) results.push({ subdir: dir });
+        jumped = true;
+        break;
       }
     } finally {
       await iterator.close();
     }
-    if (!skippedTo) break;
+    // A scan that ended without a jump and short of what it asked for has seen every row.
+    if (!delimiter || rows === 0 || (!jumped && rows < wanted)) break;
   }
   return results;
 }

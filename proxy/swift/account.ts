@@ -9,7 +9,7 @@ import { readBody } from '../backend.js';
 import { fromStatus, methodNotAllowed, serviceUnavailable } from '../errors.js';
 import { backendListingQuery, checkMetadata, listingParams } from './constraints.js';
 import { backendHeaders, fromBackend, metadataUpdates } from './headers.js';
-import { MAX_LISTING_BODY_BYTES, chooseListingFormat, formatListing, type ListingItem } from './listing-format.js';
+import { MAX_LISTING_BODY_BYTES, chooseListingFormat, formatListing, listingContentType, type ListingItem } from './listing-format.js';
 import type { SwiftRequest, SwiftResponse } from './request.js';
 import { accountTarget, perReplica, type Services } from './services.js';
 
@@ -41,11 +41,12 @@ function emptyAccountHeaders(): Record<string, string> {
 
 export function accountController(s: Services) {
   async function getOrHead(req: SwiftRequest): Promise<SwiftResponse> {
+    // Swift's listing_formats middleware negotiates the format (GET and HEAD) before auth runs.
+    const format = chooseListingFormat(req.query, req.headers.accept);
     await authorize(req);
     const account = req.path.account;
     const isGet = req.method === 'GET';
-    const params = isGet ? listingParams(req.query, s.config.account_listing_limit) : null;
-    const format = isGet ? chooseListingFormat(req.query, req.headers.accept) : null;
+    const params = isGet ? listingParams(req.query, s.config.account_listing_limit, 'account') : null;
     const res = await s.replicas.read(accountTarget(s, account), req.method, backendHeaders(req), {
       query: params ? backendListingQuery(params) : undefined,
       newest: isTrue(req.headers['x-newest']),
@@ -66,8 +67,8 @@ export function accountController(s: Services) {
     }
     delete headers['content-length'];
     delete headers['content-type'];
-    if (!isGet) return { status: 204, headers };
-    const listing = formatListing('account', account, items, format!);
+    if (!isGet) return { status: 204, headers: { ...headers, 'content-type': listingContentType(format) } };
+    const listing = formatListing('account', account, items, format);
     return { status: listing.status, headers: { ...headers, 'content-type': listing.contentType }, body: listing.body };
   }
 

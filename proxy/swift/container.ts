@@ -10,7 +10,14 @@ import { updateTargetHeaders } from '../replicas.js';
 import { autocreateAccount } from './account.js';
 import { backendListingQuery, checkMetadata, listingParams } from './constraints.js';
 import { backendHeaders, fromBackend, metadataUpdates } from './headers.js';
-import { MAX_LISTING_BODY_BYTES, chooseListingFormat, formatListing, presentContainerItem, type ListingItem } from './listing-format.js';
+import {
+  MAX_LISTING_BODY_BYTES,
+  chooseListingFormat,
+  formatListing,
+  listingContentType,
+  presentContainerItem,
+  type ListingItem,
+} from './listing-format.js';
 import type { SwiftRequest, SwiftResponse } from './request.js';
 import { containerTarget, perReplica, type Services } from './services.js';
 
@@ -39,11 +46,12 @@ export function containerController(s: Services) {
     (await s.info.container(req, req.path.account, req.path.container!)).headers['x-container-read'] ?? null;
 
   async function getOrHead(req: SwiftRequest): Promise<SwiftResponse> {
+    // Swift's listing_formats middleware negotiates the format (GET and HEAD) before auth runs.
+    const format = chooseListingFormat(req.query, req.headers.accept);
     await authorize(req, readAcl(req));
     const { account, container } = req.path;
     const isGet = req.method === 'GET';
-    const params = isGet ? listingParams(req.query, s.config.container_listing_limit) : null;
-    const format = isGet ? chooseListingFormat(req.query, req.headers.accept) : null;
+    const params = isGet ? listingParams(req.query, s.config.container_listing_limit, 'container') : null;
     const res = await s.replicas.read(containerTarget(s, account, container!), req.method, backendHeaders(req), {
       query: params ? backendListingQuery(params) : undefined,
       newest: isTrue(req.headers['x-newest']),
@@ -59,10 +67,10 @@ export function containerController(s: Services) {
     if (!req.owner) for (const name of OWNER_HEADERS) delete headers[name];
     if (!isGet) {
       res.body.resume();
-      return { status: 204, headers };
+      return { status: 204, headers: { ...headers, 'content-type': listingContentType(format) } };
     }
     const items = (JSON.parse((await readBody(res.body, MAX_LISTING_BODY_BYTES)).toString('utf8')) as ListingItem[]).map(presentContainerItem);
-    const listing = formatListing('container', container!, items, format!);
+    const listing = formatListing('container', container!, items, format);
     return { status: listing.status, headers: { ...headers, 'content-type': listing.contentType }, body: listing.body };
   }
 

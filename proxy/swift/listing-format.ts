@@ -1,105 +1,82 @@
-// Account and container listings in the three formats of the Swift API: plain text (one
-// name per line), JSON and XML, chosen by ?format= or the Accept header. Storage nodes
-// always answer in JSON; this module turns that into what the client asked for.
-import { notAcceptable } from '../errors.js';
+// Account and container listings in the formats of the Swift API, byte for byte as Swift
+// 2.30's listing_formats middleware and its servers render them: plain text (one name per
+// line), JSON (Python's json.dumps) and XML (Python's ElementTree), chosen by ?format= or
+// the Accept header (swob's best_match). Storage nodes always answer in JSON; this module
+// turns that into what the client asked for.
+import { SwiftError, notAcceptable } from '../errors.js';
 
-export type ListingFormat = 'plain' | 'json' | 'xml';
+/** The media types a listing can be served as, in Swift's order of preference. */
+export type ListingFormat = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml';
+const OFFERS: readonly ListingFormat[] = ['text/plain', 'application/json', 'application/xml', 'text/xml'];
+const FORMAT_PARAM: Readonly<Record<string, ListingFormat>> = { plain: 'text/plain', json: 'application/json', xml: 'application/xml' };
 
 /** A storage node's JSON page of up to 10000 rows with names up to 1 KiB fits well within this. */
 export const MAX_LISTING_BODY_BYTES = 64 * 1024 * 1024;
 
-const CONTENT_TYPES: Readonly<Record<ListingFormat, string>> = {
-  plain: 'text/plain; charset=utf-8',
-  json: 'application/json; charset=utf-8',
-  xml: 'application/xml; charset=utf-8',
-};
+// swob.Accept's grammar (RFC 2616 section 2.2).
+const TOKEN = '[^()<>@,;:\\\\"/\\[\\]?={}\\x00-\\x20\\x7f]+';
+const QUOTED_STRING = '"(?:[^"]|\\\\.)*"';
+const EXTENSION = `(?:\\s*;\\s*(?:${TOKEN})\\s*=\\s*(?:${TOKEN}|${QUOTED_STRING}))`;
+const MEDIA_RANGE = new RegExp(`^\\s*(${TOKEN})/(${TOKEN})(${EXTENSION}*?\\s*)$`);
+/** Python's float() of a q-value: digits with "_" between them, a fraction, an exponent, inf or nan. */
+const PY_FLOAT = /^[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.|inf(?:inity)?|nan)$/i;
 
-/** In Swift's order of preference when the client accepts several equally. */
-const OFFERS: ReadonlyArray<[string, ListingFormat]> = [
-  ['text/plain', 'plain'],
-  ['application/json', 'json'],
-  ['application/xml', 'xml'],
-  ['text/xml', 'xml'],
-];
+const invalidAccept = () => new SwiftError(400, 'Invalid Accept header');
 
-interface MediaRange {
+interface AcceptedRange {
   type: string;
   subtype: string;
-  q: number;
+  quality: number;
+  exact: boolean;
 }
 
-function parseAccept(header: string): MediaRange[] {
-  const ranges: MediaRange[] = [];
-  for (const part of header.split(',')) {
-    const [mediaType, ...params] = part.trim().split(';');
-    const [type, subtype] = (mediaType ?? '').trim().toLowerCase().split('/');
-    if (!type || !subtype) continue;
-    let q = 1;
-    for (const p of params) {
-      const [k, v] = p.trim().split('=');
-      if (k === 'q' && v !== undefined && Number.isFinite(Number(v))) q = Number(v);
+/** swob's Accept._get_types: every range, best first; a malformed header throws. */
+function acceptedRanges(header: string): AcceptedRange[] {
+  const ranges = header.split(',').map((item): AcceptedRange => {
+    const m = MEDIA_RANGE.exec(item);
+    if (!m) throw invalidAccept();
+    const [, type = '', subtype = '', params = ''] = m;
+    let quality = 1;
+    let seenQ = false;
+    for (const param of params.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+      const parts = param.split('=');
+      if (parts.length !== 2) throw invalidAccept();
+      if (parts[0]!.trim() !== 'q') continue;
+      const value = parts[1]!.trim();
+      if (seenQ || !PY_FLOAT.test(value)) throw invalidAccept();
+      seenQ = true;
+      quality = Number(value.replace(/_/g, '').replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'));
     }
-    ranges.push({ type, subtype, q });
-  }
-  return ranges;
+    return { type, subtype, quality, exact: type !== '*' && subtype !== '*' };
+  });
+  // Python's sort(reverse=True) is stable, as Array.prototype.sort is.
+  return ranges.sort((a, b) => b.quality - a.quality || Number(b.exact) - Number(a.exact));
 }
 
-/** The q-value the most specific matching range gives an offer (0 when none matches). */
-function qualityOf(offer: string, ranges: MediaRange[]): number {
-  const [type, subtype] = offer.split('/');
-  let best: { specificity: number; q: number } | null = null;
-  for (const r of ranges) {
-    const matches = (r.type === '*' || r.type === type) && (r.subtype === '*' || r.subtype === subtype);
-    if (!matches) continue;
-    const specificity = (r.type === '*' ? 0 : 1) + (r.subtype === '*' ? 0 : 1);
-    if (!best || specificity > best.specificity) best = { specificity, q: r.q };
-  }
-  return best?.q ?? 0;
-}
-
-/** ?format=json|xml|plain wins over Accept; nothing acceptable → 406. */
+/**
+ * The media type to answer with: ?format=json|xml|plain (anything else non-empty is plain)
+ * wins over Accept. Accept is matched as swob does: case-sensitively, ranges in order of
+ * quality then exactness (a q of 0 still matches), the first offer a range matches wins;
+ * no Accept → text/plain; a malformed Accept → 400; nothing acceptable → 406.
+ */
 export function chooseListingFormat(query: Map<string, string>, accept: string | undefined): ListingFormat {
-  const format = query.get('format')?.toLowerCase();
-  if (format !== undefined) return format === 'json' || format === 'xml' ? format : 'plain';
-  if (!accept || accept.trim() === '') return 'plain';
-  const ranges = parseAccept(accept);
-  if (ranges.length === 0) return 'plain'; // an unparsable Accept is ignored, as in Swift
-  let chosen: ListingFormat | null = null;
-  let bestQ = 0;
-  for (const [offer, fmt] of OFFERS) {
-    const q = qualityOf(offer, ranges);
-    if (q > bestQ) {
-      bestQ = q;
-      chosen = fmt;
-    }
+  const format = query.get('format');
+  if (format) return FORMAT_PARAM[format.toLowerCase()] ?? 'text/plain';
+  if (!accept) return OFFERS[0]!;
+  for (const range of acceptedRanges(accept)) {
+    const match = OFFERS.find((offer) => {
+      const [type, subtype] = offer.split('/');
+      return (range.type === '*' || range.type === type) && (range.subtype === '*' || range.subtype === subtype);
+    });
+    if (match) return match;
   }
-  if (!chosen) throw notAcceptable();
-  return chosen;
+  throw notAcceptable();
 }
+
+/** The Content-Type of a listing (GET or HEAD) in the chosen format. */
+export const listingContentType = (format: ListingFormat) => `${format}; charset=utf-8`;
 
 export type ListingItem = Record<string, unknown>;
-
-const xmlEscape = (value: unknown) =>
-  String(value).replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' } as const)[c as '&']};`);
-
-function toXml(root: 'account' | 'container', name: string, items: ListingItem[]): string {
-  const entry = root === 'account' ? 'container' : 'object';
-  const fields = root === 'account' ? ['name', 'count', 'bytes', 'last_modified'] : ['name', 'hash', 'bytes', 'content_type', 'last_modified'];
-  let out = `<?xml version="1.0" encoding="UTF-8"?>\n<${root} name="${xmlEscape(name)}">`;
-  for (const item of items) {
-    if (typeof item.subdir === 'string') {
-      out += `<subdir name="${xmlEscape(item.subdir)}"><name>${xmlEscape(item.subdir)}</name></subdir>`;
-      continue;
-    }
-    out += `<${entry}>`;
-    const extra = Object.keys(item).filter((k) => !fields.includes(k)).sort();
-    for (const field of [...fields, ...extra]) {
-      if (item[field] !== undefined) out += `<${field}>${xmlEscape(item[field])}</${field}>`;
-    }
-    out += `</${entry}>`;
-  }
-  return `${out}</${root}>`;
-}
 
 /**
  * What Swift's listing_formats does to container rows: an SLO manifest is listed with
@@ -125,22 +102,105 @@ export function presentContainerItem(item: ListingItem): ListingItem {
   return out;
 }
 
+/** The fields of a listing row in the order Swift's servers build them; other fields follow. */
+const FIELD_ORDER = {
+  // swift/container/server.py update_data_record, then last_modified
+  container: ['bytes', 'hash', 'name', 'content_type', 'last_modified'],
+  // swift/account/utils.py account_listing_response
+  account: ['name', 'count', 'bytes', 'last_modified'],
+} as const;
+/** The fields listing_formats writes first in an XML row, in this order (container_to_xml, account_to_xml). */
+const XML_FIELDS = {
+  container: ['name', 'hash', 'bytes', 'content_type', 'last_modified'],
+  account: ['name', 'count', 'bytes', 'last_modified'],
+} as const;
+
+function inSwiftOrder(kind: 'account' | 'container', item: ListingItem): ListingItem {
+  if (typeof item.subdir === 'string') return { subdir: item.subdir };
+  const out: ListingItem = {};
+  for (const field of FIELD_ORDER[kind]) if (field in item) out[field] = item[field];
+  for (const [field, value] of Object.entries(item)) if (!(field in out)) out[field] = value;
+  return out;
+}
+
+/** Python's json.dumps with its defaults: ", " and ": " separators, ensure_ascii (\uXXXX, surrogate pairs). */
+export function pythonJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return pythonJsonString(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? 'Infinity' : value < 0 ? '-Infinity' : 'NaN';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonJsonString(k)}: ${pythonJson(v)}`);
+  return `{${entries.join(', ')}}`;
+}
+
+const JSON_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+function pythonJsonString(text: string): string {
+  // Everything outside printable ASCII is escaped; JS strings are UTF-16 already, so a
+  // character beyond the BMP comes out as its surrogate pair, as Python writes it.
+  const escaped = text.replace(/[^ -~]|["\\]/g, (c) => JSON_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `"${escaped}"`;
+}
+
+/** Python's str() of a listing value, as ElementTree gets it (six.text_type). */
+function pythonStr(value: unknown): string {
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (value === null || value === undefined) return 'None';
+  return String(value);
+}
+
+// ElementTree's escaping: text escapes &, < and >; attribute values also " and the
+// whitespace that attribute normalisation would lose (CR, LF, tab). Quotes in text and
+// apostrophes anywhere stay as they are.
+const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttribute = (text: string) =>
+  escapeText(text).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#09;');
+
+/** An element with text; ElementTree closes one without text as "<tag />". */
+const xmlElement = (tag: string, text: string) => (text === '' ? `<${tag} />` : `<${tag}>${escapeText(text)}</${tag}>`);
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** listing_formats.container_to_xml: no whitespace between elements; an empty listing is "<container name=… />". */
+function containerXml(name: string, items: ListingItem[]): string {
+  let inner = '';
+  for (const item of items) {
+    if (typeof item.subdir === 'string') {
+      inner += `<subdir name="${escapeAttribute(item.subdir)}">${xmlElement('name', item.subdir)}</subdir>`;
+      continue;
+    }
+    const standard: readonly string[] = XML_FIELDS.container;
+    const extra = Object.keys(item).filter((k) => !standard.includes(k)).sort();
+    inner += `<object>${[...standard, ...extra].map((field) => xmlElement(field, pythonStr(item[field]))).join('')}</object>`;
+  }
+  const open = `<container name="${escapeAttribute(name)}"`;
+  return XML_DECLARATION + (inner === '' ? `${open} />` : `${open}>${inner}</container>`);
+}
+
+/** listing_formats.account_to_xml: a newline after the opening tag and after each entry; subdirs have no child. */
+function accountXml(name: string, items: ListingItem[]): string {
+  let inner = '\n';
+  for (const item of items) {
+    if (typeof item.subdir === 'string') inner += `<subdir name="${escapeAttribute(item.subdir)}" />\n`;
+    else inner += `<container>${XML_FIELDS.account.map((field) => xmlElement(field, pythonStr(item[field]))).join('')}</container>\n`;
+  }
+  return `${XML_DECLARATION}<account name="${escapeAttribute(name)}">${inner}</account>`;
+}
+
 export interface FormattedListing {
   status: number;
   contentType: string;
   body: string;
 }
 
-export function formatListing(
-  kind: 'account' | 'container',
-  name: string,
-  items: ListingItem[],
-  format: ListingFormat,
-): FormattedListing {
-  const contentType = CONTENT_TYPES[format];
-  if (format === 'json') return { status: 200, contentType, body: JSON.stringify(items) };
-  if (format === 'xml') return { status: 200, contentType, body: toXml(kind, name, items) };
-  const lines = items.map((i) => `${String(i.subdir ?? i.name)}\n`).join('');
-  // Swift answers an empty plain-text listing with 204.
-  return { status: lines ? 200 : 204, contentType, body: lines };
+/** A listing page in the chosen format; an empty body (plain text only) is a 204, as in Swift. */
+export function formatListing(kind: 'account' | 'container', name: string, items: ListingItem[], format: ListingFormat): FormattedListing {
+  const rows = items.map((item) => inSwiftOrder(kind, item));
+  let body: string;
+  if (format === 'application/json') body = pythonJson(rows);
+  else if (format === 'text/plain') body = rows.map((row) => `${pythonStr(row.subdir ?? row.name)}\n`).join('');
+  else body = kind === 'container' ? containerXml(name, rows) : accountXml(name, rows);
+  return { status: body === '' ? 204 : 200, contentType: listingContentType(format), body };
 }

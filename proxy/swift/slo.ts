@@ -69,7 +69,7 @@ function bulkBody(json: boolean, fields: Record<string, string | number>, errors
 
 const wantsJson = (req: SwiftRequest) => {
   try {
-    return chooseListingFormat(new Map(), req.headers.accept) === 'json';
+    return chooseListingFormat(new Map(), req.headers.accept) === 'application/json';
   } catch {
     return false;
   }

@@ -89,7 +89,7 @@ async function deleteAccount(ctx: AccountContext, req: BackendRequest): Promise<
 
 async function getAccount(ctx: AccountContext, req: BackendRequest): Promise<BackendResponse> {
   const format = listingFormat(req.query, req.headers);
-  const params = req.method === 'GET' ? listingParams(req.query) : undefined;
+  const params = req.method === 'GET' ? listingParams(req.query, 'account') : undefined;
   const ref = await locate(ctx, req);
   const info = await ctx.broker.readInfo(ref);
   if (info === undefined || isDeleted(info)) throw accountNotFound(info);

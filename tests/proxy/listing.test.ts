@@ -52,7 +52,8 @@ describe('container listings', () => {
     assert.match(xml.text, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<container name="alpha"><object><name>a\.txt<\/name><hash>[0-9a-f]{32}<\/hash><bytes>13<\/bytes><content_type>text\/plain<\/content_type><last_modified>[^<]+<\/last_modified><\/object><\/container>$/);
     const byAccept = async (accept: string) => (await s.request('GET', '/alpha', { headers: { accept } })).headers.get('content-type');
     assert.equal(await byAccept('application/json'), 'application/json; charset=utf-8');
-    assert.equal(await byAccept('text/xml'), 'application/xml; charset=utf-8');
+    // Swift answers in the media type the client named: text/xml stays text/xml.
+    assert.equal(await byAccept('text/xml'), 'text/xml; charset=utf-8');
     assert.equal(await byAccept('application/xml;q=0.5, application/json;q=0.9'), 'application/json; charset=utf-8');
     assert.equal(await byAccept('*/*'), 'text/plain; charset=utf-8');
     assert.equal((await s.request('GET', '/alpha', { headers: { accept: 'image/png' } })).status, 406);
@@ -85,7 +86,8 @@ describe('container listings', () => {
     assert.equal((await s.request('GET', '/alpha?delimiter=/')).text, 'a.txt\nb/\nc.txt\nd.txt\n');
     const xml = (await s.request('GET', '/alpha?format=xml&delimiter=/&prefix=b/')).text;
     assert.match(xml, /<subdir name="b\/c\/"><name>b\/c\/<\/name><\/subdir>/);
-    assert.equal((await s.request('GET', '/alpha?delimiter=ab')).status, 412);
+    // Swift >= 2.23 takes delimiters of several characters.
+    assert.equal((await s.request('GET', '/alpha?delimiter=b/')).text, 'a.txt\nb/\nc.txt\nd.txt\n');
   });
 
   test('limit above 10000 is 412; an empty container is 204 in plain text and [] in JSON', async () => {
@@ -99,13 +101,14 @@ describe('container listings', () => {
     const emptyJson = await s.request('GET', '/gamma?format=json');
     assert.equal(emptyJson.status, 200);
     assert.equal(emptyJson.text, '[]');
-    assert.equal((await s.request('GET', '/gamma?format=xml')).text, '<?xml version="1.0" encoding="UTF-8"?>\n<container name="gamma"></container>');
+    assert.equal((await s.request('GET', '/gamma?format=xml')).text, '<?xml version="1.0" encoding="UTF-8"?>\n<container name="gamma" />');
   });
 
   test('XML escapes names', async () => {
     await s.request('PUT', '/beta/%3Ctag%3E%20%26%20%22q%22', { body: 'x' });
     const xml = (await s.request('GET', '/beta?format=xml&prefix=%3C')).text;
-    assert.match(xml, /<name>&lt;tag&gt; &amp; &quot;q&quot;<\/name>/);
+    // ElementTree escapes &, < and > in text; quotes stay as they are.
+    assert.match(xml, /<name>&lt;tag&gt; &amp; "q"<\/name>/);
   });
 });
 
@@ -119,7 +122,7 @@ describe('account listings', () => {
     const beta = rows.find((r) => r.name === 'beta');
     assert.ok(beta && beta.count >= 1 && beta.bytes >= 5, JSON.stringify(rows));
     const xml = (await s.request('GET', '?format=xml&limit=1')).text;
-    assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<account name="AUTH_test"><container><name>alpha<\/name><count>\d+<\/count><bytes>\d+<\/bytes><last_modified>[^<]+<\/last_modified><\/container><\/account>$/);
+    assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<account name="AUTH_test">\n<container><name>alpha<\/name><count>\d+<\/count><bytes>\d+<\/bytes><last_modified>[^<]+<\/last_modified><\/container>\n<\/account>$/);
   });
 
   test('limit, marker, end_marker, prefix, reverse; limit above 10000 is 412', async () => {
