@@ -57,6 +57,8 @@ export interface ProxySettings {
   min_segment_size: number;
   /** A DLO with more segments than this is refused (its listing is held in memory). */
   max_dlo_segments: number;
+  /** Milliseconds between the spaces an SLO PUT with ?heartbeat=on sends while it checks segments (Swift's yield_frequency, 10 s). */
+  slo_yield_frequency_ms: number;
   /** S3 virtual-hosted buckets are addressed as <bucket>.<s3_domain>. */
   s3_domain: string;
   /** The one region the S3 API reports (GetBucketLocation, x-amz-bucket-region). */
@@ -125,6 +127,7 @@ export const DEFAULT_SETTINGS: Readonly<ProxySettings> = {
   max_manifest_size: 8 * 1024 * 1024,
   min_segment_size: 1,
   max_dlo_segments: 10_000,
+  slo_yield_frequency_ms: 10_000,
   s3_domain: 'localhost',
   s3_region: 'us-east-1',
   identity_url: '',

@@ -4,19 +4,23 @@
 import { isTrue } from '../../common/http.js';
 import { Timestamp } from '../../common/timestamp.js';
 import { authorize } from '../auth/acl.js';
-import { fromStatus, methodNotAllowed, notFound } from '../errors.js';
+import { ERROR_CONTENT_TYPE, fromStatus, methodNotAllowed, notFound, plainError } from '../errors.js';
 import { updateTargetHeaders } from '../replicas.js';
 import { checkMetadata, checkUploadLength, deleteAtFrom } from './constraints.js';
 import { STORED_OBJECT_HEADERS, backendHeaders, fromBackend, lastModified, pick, unquoteEtag } from './headers.js';
 import type { ResourceInfo } from './info-cache.js';
+import { CONDITIONAL_HEADERS } from './conditional.js';
 import { guessContentType } from './mime.js';
 import type { SwiftRequest, SwiftResponse } from './request.js';
 import { objectTarget, type Services } from './services.js';
 
 const ALLOWED = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY'];
-const CONDITIONAL_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
-/** Headers a POST may change besides metadata and Content-Type. */
-const POSTABLE_HEADERS = STORED_OBJECT_HEADERS.filter((h) => h !== 'x-object-manifest' && h !== 'x-static-large-object');
+/**
+ * Headers a POST may change besides metadata and Content-Type. X-Object-Manifest is one
+ * (as in Swift, a POST without it turns a DLO back into a plain object); the SLO layer
+ * refuses X-Static-Large-Object before it gets here.
+ */
+const POSTABLE_HEADERS = STORED_OBJECT_HEADERS.filter((h) => h !== 'x-static-large-object');
 /** Queue container of the object expirer: one per day of X-Delete-At (Swift's divisor). */
 const EXPIRING_OBJECTS_ACCOUNT = '.expiring_objects';
 const EXPIRING_OBJECTS_DIVISOR_S = 86400;
@@ -36,6 +40,24 @@ function objectMetadata(headers: Record<string, string>): Record<string, string>
 function isExpired(headers: Record<string, string>, nowS = Date.now() / 1000): boolean {
   const at = headers['x-delete-at'];
   return at !== undefined && /^\d+$/.test(at) && Number(at) <= nowS;
+}
+
+/**
+ * An object server's 412 to If-Match / If-Unmodified-Since, as Swift's proxy passes it on:
+ * the object's headers, an empty body, and swob's default Content-Type.
+ */
+function preconditionFailedAnswer(backend: Record<string, string>): SwiftResponse {
+  const headers = fromBackend(backend);
+  if (headers.etag !== undefined) headers.etag = unquoteEtag(headers.etag);
+  return { status: 412, headers: { ...headers, 'content-type': ERROR_CONTENT_TYPE, 'content-length': '0' }, body: null };
+}
+
+/** Object servers only answer If-None-Match: * on PUT (Swift's proxy refuses an etag list up front). */
+function checkIfNoneMatch(headers: Record<string, string>): void {
+  const value = headers['if-none-match'];
+  if (value === undefined) return;
+  const tags = value.split(',').map((t) => t.trim());
+  if (!tags.includes('*')) throw plainError(400, 'If-None-Match only supports *');
 }
 
 export function objectController(s: Services) {
@@ -83,6 +105,7 @@ export function objectController(s: Services) {
       newest: isTrue(req.headers['x-newest']),
       log: req.log,
     });
+    if (res.status === 412) return preconditionFailedAnswer(res.headers);
     if (!res.body || res.status === 404) throw fromStatus(res.status);
     if (isExpired(res.headers)) {
       res.body.resume();
@@ -96,6 +119,7 @@ export function objectController(s: Services) {
   }
 
   async function put(req: SwiftRequest): Promise<SwiftResponse> {
+    checkIfNoneMatch(req.headers);
     const info = await authorizeIn(req, 'x-container-write');
     const contentLength = checkUploadLength(req.headers, s.config);
     checkMetadata(req.headers, 'object', s.config);

@@ -1,21 +1,24 @@
-// Serving a large object (SLO or DLO) from its segments: the byte ranges of the whole
-// mapped onto segments, the Range header answered across segment boundaries, and the
-// segments streamed one after another through ordinary subrequests (so the caller's
-// read access to segment containers is checked, as in Swift).
+// Serving a large object (SLO or DLO) from its segments, as Swift's SegmentedIterable
+// under a swob conditional response: the Range header answered across segment boundaries
+// (one range as 206, several as multipart/byteranges where the caller allows it), and the
+// segments streamed one after another through ordinary subrequests (so the caller's read
+// access to segment containers is checked, as in Swift). An SLO's inline data segments
+// are bytes of the manifest itself and need no request.
 import { Readable } from 'node:stream';
 import type { SwiftPath } from '../../common/paths.js';
-import { conflict } from '../errors.js';
+import { conflict, rangeNotSatisfiable } from '../errors.js';
+import { conditionalStatus } from './conditional.js';
 import { unquoteEtag } from './headers.js';
-import { parseRangeHeader } from './ranges.js';
+import { contentRange, multipartFraming, parseRange, rangesForLength, type ByteRange } from './ranges.js';
 import { subrequest, type SwiftRequest, type SwiftResponse } from './request.js';
 import type { Handler, Services } from './services.js';
 
 /** How deep large objects may nest (an SLO whose segments are SLOs…), as Swift's limit. */
 export const MAX_NESTING = 10;
 
-export interface Segment {
+/** Bytes [first, last] (inclusive) of a segment object. */
+export interface ObjectSegment {
   path: SwiftPath;
-  /** The bytes of the segment object that belong to the large object, inclusive. */
   first: number;
   last: number;
   /** The ETag the segment object must have (SLO checks; DLO does not). */
@@ -24,6 +27,16 @@ export interface Segment {
   query?: Map<string, string>;
 }
 
+/** Bytes [first, last] of an SLO's inline data segment. */
+export interface DataSegment {
+  data: Buffer;
+  first: number;
+  last: number;
+}
+
+export type Segment = ObjectSegment | DataSegment;
+
+const isData = (seg: Segment): seg is DataSegment => 'data' in seg;
 const lengthOf = (seg: Segment) => seg.last - seg.first + 1;
 
 /** The parts of `segments` that hold bytes [start, end] (inclusive) of the whole. */
@@ -57,7 +70,7 @@ export const drain = (res: SwiftResponse) => {
 };
 
 /** GETs one segment, for just the bytes needed. Fails with a message naming the segment. */
-async function fetchSegment(s: Services, parent: SwiftRequest, seg: Segment): Promise<SwiftResponse> {
+async function fetchSegment(s: Services, parent: SwiftRequest, seg: ObjectSegment): Promise<SwiftResponse> {
   const name = `/${seg.path.container}/${seg.path.object}`;
   const headers: Record<string, string> = { range: `bytes=${seg.first}-${seg.last}` };
   let res: SwiftResponse;
@@ -78,7 +91,7 @@ async function fetchSegment(s: Services, parent: SwiftRequest, seg: Segment): Pr
 }
 
 /** The bytes of one fetched segment; a 200 (Range ignored) is cut down to the part needed. */
-async function* segmentBytes(res: SwiftResponse, seg: Segment): AsyncGenerator<Buffer> {
+async function* segmentBytes(res: SwiftResponse, seg: ObjectSegment): AsyncGenerator<Buffer> {
   let skip = res.status === 200 ? seg.first : 0;
   let remaining = lengthOf(seg);
   for await (const chunk of asReadable(res.body)) {
@@ -99,19 +112,37 @@ async function* segmentBytes(res: SwiftResponse, seg: Segment): AsyncGenerator<B
   if (remaining > 0) throw new Error(`segment /${seg.path.container}/${seg.path.object} ended ${remaining} bytes early`);
 }
 
-async function* concatenate(s: Services, req: SwiftRequest, first: SwiftResponse, segments: Segment[]): AsyncGenerator<Buffer> {
-  let res: SwiftResponse | null = first;
+/** The segments' bytes in order; `first` is the already fetched response of the first object segment. */
+async function* concatenate(s: Services, req: SwiftRequest, segments: Segment[], first: SwiftResponse | null): AsyncGenerator<Buffer> {
+  let prefetched = first;
   for (const seg of segments) {
-    res ??= await fetchSegment(s, req, seg);
+    if (isData(seg)) {
+      yield seg.data.subarray(seg.first, seg.last + 1);
+      continue;
+    }
+    const res: SwiftResponse = prefetched ?? (await fetchSegment(s, req, seg));
+    prefetched = null;
     yield* segmentBytes(res, seg);
-    res = null;
   }
 }
 
+/** What a response body is made of: one run of segments, or several framed as multipart/byteranges. */
+type Plan =
+  | { kind: 'single'; status: 200 | 206; parts: Segment[]; contentRange?: string; length: number }
+  | { kind: 'multi'; ranges: ByteRange[] };
+
+export interface SegmentedOptions {
+  /** Several ranges in one request are answered as multipart/byteranges (SLO); otherwise the whole object is (DLO). */
+  multiRange: boolean;
+  /** Evaluate If-Match & co. against this ETag and the headers' Last-Modified (DLO; the object servers did it for an SLO). */
+  conditionalEtag?: string;
+}
+
 /**
- * The response for a large object of `total` bytes made of `segments`, honouring a
- * single-range Range header (several ranges are answered with the whole object). The
- * first segment is fetched before answering, so a missing one is a 409, not a broken 200.
+ * The response for a large object of `total` bytes made of `segments`, as swob's
+ * conditional response over a SegmentedIterable: HEAD ignores Range; a Range that selects
+ * nothing is a 416 (the object's headers, Content-Range: bytes *&#47;total); the first object
+ * segment is fetched before answering, so a missing one is a 409, not a broken 200.
  */
 export async function segmentedResponse(
   s: Services,
@@ -119,35 +150,90 @@ export async function segmentedResponse(
   headers: Record<string, string>,
   segments: Segment[],
   total: number,
+  options: SegmentedOptions,
 ): Promise<SwiftResponse> {
-  const out: Record<string, string> = { ...headers, 'accept-ranges': 'bytes' };
+  const out: Record<string, string> = { ...headers, 'accept-ranges': 'bytes', 'content-length': String(total) };
   delete out['content-range'];
-  const selection = parseRangeHeader(req.headers.range, total);
-  if (selection.kind === 'unsatisfiable') {
-    return { status: 416, headers: { 'content-range': `bytes */${total}`, 'content-length': '0' }, body: null };
+  const unmet = () =>
+    options.conditionalEtag === undefined ? null : conditionalStatus(req.headers, options.conditionalEtag, out['last-modified']);
+  if (req.method === 'HEAD') {
+    const status = unmet();
+    return status ? { status, headers: { ...out, 'content-length': '0' }, body: null } : { status: 200, headers: out, body: null };
   }
-  let status = 200;
-  let parts = segments;
-  let length = total;
-  if (selection.kind === 'ranges' && selection.ranges.length === 1) {
-    const { first, last } = selection.ranges[0]!;
-    status = 206;
-    parts = sliceSegments(segments, first, last);
-    length = last - first + 1;
-    out['content-range'] = `bytes ${first}-${last}/${total}`;
+  const plan = planBody(req.headers.range, segments, total, options.multiRange);
+  if (plan === 'unsatisfiable') {
+    const body = rangeNotSatisfiable().body;
+    return {
+      status: 416,
+      headers: { ...out, 'content-range': `bytes */${total}`, 'content-length': String(Buffer.byteLength(body)) },
+      body,
+    };
   }
-  out['content-length'] = String(length);
-  if (req.method === 'HEAD' || parts.length === 0) return { status, headers: out, body: null };
-  let first: SwiftResponse;
+  const firstObject = (plan.kind === 'single' ? plan.parts : sliceSegments(segments, plan.ranges[0]!.first, plan.ranges[0]!.last)).find(
+    (seg): seg is ObjectSegment => !isData(seg),
+  );
+  let first: SwiftResponse | null = null;
   try {
-    first = await fetchSegment(s, req, parts[0]!);
+    if (firstObject) first = await fetchSegment(s, req, firstObject);
   } catch (err) {
     req.log.warn({ err: (err as Error).message }, 'large object: first segment unavailable');
-    throw conflict(`Large object segment unavailable: ${(err as Error).message}`);
+    throw conflict();
   }
-  const body = Readable.from(concatenate(s, req, first, parts));
+  const status = unmet();
+  if (status) {
+    if (first) drain(first);
+    return { status, headers: { ...out, 'content-length': '0' }, body: null };
+  }
+  let body: Readable;
+  if (plan.kind === 'single') {
+    out['content-length'] = String(plan.length);
+    if (plan.contentRange) out['content-range'] = plan.contentRange;
+    body = Readable.from(concatenate(s, req, plan.parts, first));
+  } else {
+    const framing = multipartFraming(plan.ranges, total, out['content-type'] ?? 'application/octet-stream');
+    out['content-type'] = framing.contentType;
+    out['content-length'] = String(framing.contentLength);
+    body = Readable.from(multipartBody(s, req, segments, plan.ranges, framing, first));
+  }
   body.on('error', (err) => req.log.warn({ err: err.message }, 'large object: segment failed mid-stream'));
-  return { status, headers: out, body };
+  return { status: plan.kind === 'single' ? plan.status : 206, headers: out, body };
+}
+
+function planBody(range: string | undefined, segments: Segment[], total: number, multiRange: boolean): Plan | 'unsatisfiable' {
+  const whole: Plan = { kind: 'single', status: 200, parts: segments, length: total };
+  const specs = parseRange(range);
+  if (!specs) return whole;
+  const ranges = rangesForLength(specs, total);
+  if (ranges.length === 0) return 'unsatisfiable';
+  // A suffix range of an empty object: swob answers the whole (empty) object.
+  if (total === 0) return whole;
+  if (ranges.length > 1) return multiRange ? { kind: 'multi', ranges } : whole;
+  const only = ranges[0]!;
+  return {
+    kind: 'single',
+    status: 206,
+    parts: sliceSegments(segments, only.first, only.last),
+    contentRange: contentRange(only, total),
+    length: only.last - only.first + 1,
+  };
+}
+
+async function* multipartBody(
+  s: Services,
+  req: SwiftRequest,
+  segments: Segment[],
+  ranges: ByteRange[],
+  framing: ReturnType<typeof multipartFraming>,
+  first: SwiftResponse | null,
+): AsyncGenerator<Buffer> {
+  let prefetched = first;
+  for (const [i, range] of ranges.entries()) {
+    yield framing.partHead(i);
+    yield* concatenate(s, req, sliceSegments(segments, range.first, range.last), prefetched);
+    prefetched = null;
+    yield framing.partTail;
+  }
+  yield framing.closing;
 }
 
 /**

@@ -145,7 +145,8 @@ describe('static large objects', () => {
   });
 
   test('malformed manifests are 400, a wrong ETag 422, too many segments 413', async () => {
-    for (const body of ['not json', '{}', '[]', JSON.stringify([{ path: 'nocontainer' }]), JSON.stringify([{ path: '/segs/part/0', bogus: 1 }])]) {
+    // ("[]" is not among them: Swift 2.30 stores an empty manifest, see slo-conformance.test.ts.)
+    for (const body of ['not json', '{}', JSON.stringify([{ path: 'nocontainer' }]), JSON.stringify([{ path: '/segs/part/0', bogus: 1 }])]) {
       const res = await s.request('PUT', '/big/bad?multipart-manifest=put', { body });
       assert.equal(res.status, 400, body);
     }
