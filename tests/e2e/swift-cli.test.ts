@@ -1,6 +1,7 @@
 // A user's session with the default local cluster (`npm start`) through Debian's
 // python3-swiftclient `swift` command: stat, uploads (a directory, a 50 MiB file as SLO and
-// as DLO), listings with prefix and delimiter, downloads with checksums, metadata, deletes.
+// as DLO), listings with prefix and delimiter, downloads with checksums, metadata, deletes,
+// and UTF-8 names and metadata through upload, stat, copy and SLO.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -91,4 +92,34 @@ test('a 50 MiB file uploaded as SLO and as DLO downloads intact', () => {
     swift('delete', container, 'big.bin');
     assert.equal(swift('list', `${container}_segments`).trim(), '', 'segments deleted with the manifest');
   }
+});
+
+test('UTF-8 (3- and 4-byte) container and object names and metadata: upload, list, stat, copy, SLO, download', () => {
+  const container = 'ユニコード';
+  const name = '日本-😀.txt';
+  writeFileSync(join(work, name), 'hello from 日本 😀\n');
+  swift('upload', container, name, '-H', 'Content-Disposition: attachment; filename="日本.txt"');
+  assert.deepEqual(swift('list', container).trim().split('\n'), [name]);
+  swift('post', container, name, '-m', 'Color:日本 😀');
+  const stat = swift('stat', container, name);
+  assert.match(stat, /Meta Color: 日本 😀/);
+  assert.match(stat, /Object: 日本-😀\.txt/);
+
+  swift('copy', container, name, '--destination', `/${container}/コピー-😀.txt`);
+  const copied = join(work, 'copied.txt');
+  swift('download', container, 'コピー-😀.txt', '-o', copied);
+  assert.equal(readFileSync(copied, 'utf8'), 'hello from 日本 😀\n');
+  assert.match(swift('stat', container, 'コピー-😀.txt'), /Meta Color: 日本 😀/);
+
+  const big = '大きい-😀.bin';
+  writeFileSync(join(work, big), randomBytes(5000));
+  swift('upload', container, big, '--use-slo', '--segment-size', '2000');
+  assert.equal(swift('list', `${container}_segments`).trim().split('\n').length, 3);
+  assert.match(swift('stat', container, big), /Content Length: 5000/);
+  const out = join(work, 'big.out');
+  swift('download', container, big, '-o', out);
+  assert.equal(sha256(out), sha256(join(work, big)));
+  swift('delete', container);
+  swift('delete', `${container}_segments`);
+  assert.ok(!swift('list').includes(container));
 });
