@@ -3,6 +3,7 @@
 // overrides (env beats file, flags beat env). Keys keep the file's snake_case names.
 import { join, resolve } from 'node:path';
 import { ConfigError, hashConfig, isRecord, readSection, type HashConfig } from '../common/config.js';
+import { StoragePolicies } from '../common/storage-policy.js';
 
 export interface UserEntry {
   key: string;
@@ -79,6 +80,8 @@ export interface ProxyConfig extends ProxySettings {
   ring_dir: string;
   hash: HashConfig;
   users: Map<string, UserEntry>;
+  /** The cluster's storage policies (the config's top-level "storage_policies"). */
+  storage_policies: StoragePolicies;
 }
 
 /**
@@ -188,6 +191,7 @@ export function loadProxyConfig(
     ring_dir: resolve(ringDir),
     hash,
     users: parseUsers(section.users),
+    storage_policies: StoragePolicies.fromConfig(file),
   };
   // Without a configured secret, tokens are signed with the cluster's hash secrets, which
   // every proxy of the cluster shares; operators should still set their own.

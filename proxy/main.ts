@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     ...(args.flags.port !== undefined ? { port: args.flags.port } : {}),
     ...(ringDir !== undefined ? { ringDir } : {}),
   });
-  const rings = await loadRings(config.ring_dir, config.hash);
+  const rings = await loadRings(config.ring_dir, config.hash, config.storage_policies);
   const backend = new Backend(config);
   const app = createProxyServer(config, rings, new Replicas(backend));
 

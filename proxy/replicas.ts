@@ -16,6 +16,8 @@ export interface ReplicaTarget {
   ring: Ring;
   part: number;
   path: SwiftPath;
+  /** Sent with every request to this target (an object's storage policy index). */
+  headers?: Record<string, string>;
 }
 
 export interface NodeAnswer {
@@ -175,7 +177,8 @@ export class Replicas {
   }
 
   private call(target: ReplicaTarget, method: string, headers: Record<string, string>, query?: string): BackendCall {
-    return { method, part: target.part, path: target.path, headers, ...(query ? { query } : {}) };
+    const all = target.headers ? { ...headers, ...target.headers } : headers;
+    return { method, part: target.part, path: target.path, headers: all, ...(query ? { query } : {}) };
   }
 
   /**

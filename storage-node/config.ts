@@ -3,6 +3,7 @@
 // flags (flags beat env, env beats file, file beats defaults).
 import { resolve } from 'node:path';
 import { ConfigError, hashConfig, readConfigFile, type HashConfig } from '../common/config.js';
+import { StoragePolicies } from '../common/storage-policy.js';
 
 export interface StorageSettings {
   bind_ip: string;
@@ -35,6 +36,8 @@ export interface StorageConfig extends StorageSettings {
   config_path?: string;
   /** Where the ring files are: the file's top-level ring_dir, else STOWAGE_RING_DIR; none without either. */
   ring_dir?: string;
+  /** The cluster's storage policies (the file's top-level "storage_policies"). */
+  policies: StoragePolicies;
 }
 
 export const DEFAULT_SETTINGS: Readonly<StorageSettings> = {
@@ -93,6 +96,7 @@ export function loadStorageConfig(argv: string[], env = process.env): StorageCon
     ...result,
     devices: resolve(result.devices),
     hash: hashConfig(file, env),
+    policies: StoragePolicies.fromConfig(file),
     ...(flags.config === undefined ? {} : { config_path: resolve(flags.config) }),
     ...(ringDir === undefined ? {} : { ring_dir: resolve(ringDir) }),
   };

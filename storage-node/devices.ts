@@ -1,5 +1,6 @@
-// The devices of this node: <devices>/<device>/ directories, each with objects/,
-// containers/, accounts/, tmp/, async_pending/ and quarantined/ (made on demand), and one
+// The devices of this node: <devices>/<device>/ directories, each with objects/ (and
+// objects-N/ per storage policy N), containers/, accounts/, tmp/, async_pending/ (and
+// async_pending-N/) and quarantined/ (made on demand), and one
 // LevelDB per device for container databases and one for account databases.
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,10 +8,12 @@ import { Level } from 'level';
 import { DIR_MODE } from './durable.js';
 import { badRequest, insufficientStorage } from './errors.js';
 
+import { policyDirName } from '../common/storage-policy.js';
+
 export type DatabaseKind = 'containers' | 'accounts';
 export type KvStore = Level<Buffer, unknown>;
 
-/** Paths inside one device directory. */
+/** Paths inside one device directory (objects and async pendings: of one storage policy). */
 export interface Device {
   name: string;
   root: string;
@@ -18,6 +21,20 @@ export interface Device {
   tmp: string;
   asyncPending: string;
   quarantined: string;
+}
+
+/**
+ * The device as one storage policy's objects see it: objects-N/ and async_pending-N/ for
+ * policy N (Swift's get_data_dir / get_async_dir), the device itself for policy 0. tmp/
+ * and quarantined/ are shared (quarantined objects go to quarantined/objects-N/).
+ */
+export function policyDevice(device: Device, policyIndex: number): Device {
+  if (policyIndex === 0) return device;
+  return {
+    ...device,
+    objects: join(device.root, policyDirName('objects', policyIndex)),
+    asyncPending: join(device.root, policyDirName('async_pending', policyIndex)),
+  };
 }
 
 /**

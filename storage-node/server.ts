@@ -35,10 +35,10 @@ export async function startStorageNode(config: StorageConfig): Promise<StorageNo
   // A write cut short by a crash left its body in tmp/; none of ours is in flight yet.
   const staleTmp = await cleanStaleTmp(config.devices, Date.now());
   if (staleTmp > 0) apps.object.log.info({ removed: staleTmp }, 'removed stale tmp files left by unfinished writes');
-  const objectCtx = { devices, hasher, updates: objectUpdates, clientTimeoutMs: config.client_timeout_ms, reclaimAgeS: config.reclaim_age };
+  const objectCtx = { devices, policies: config.policies, hasher, updates: objectUpdates, clientTimeoutMs: config.client_timeout_ms, reclaimAgeS: config.reclaim_age };
   serve(apps.object, objectServer(objectCtx));
-  serve(apps.container, containerServer({ devices, hasher, broker: containers, reporter }));
-  serve(apps.account, accountServer({ devices, hasher, broker: accountBroker() }));
+  serve(apps.container, containerServer({ devices, policies: config.policies, hasher, broker: containers, reporter }));
+  serve(apps.account, accountServer({ devices, policies: config.policies, hasher, broker: accountBroker() }));
 
   const all = Object.values(apps);
   const close = async () => {

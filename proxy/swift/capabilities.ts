@@ -20,7 +20,8 @@ export function capabilities(config: ProxyConfig): Record<string, unknown> {
       account_autocreate: true,
       allow_account_management: false,
       valid_api_versions: ['v1', 'v1.0'],
-      policies: [{ name: 'Policy-0', default: true }],
+      // Swift's POLICIES.get_policy_info(): name, aliases, default (deprecated ones left out).
+      policies: config.storage_policies.info(),
     },
     tempauth: { account_acls: false },
     slo: {

@@ -1,6 +1,7 @@
-// The container controller: PUT (creating the account first when needed), POST, HEAD,
-// GET (object listing) and DELETE (409 while objects remain). Only account owners change
-// containers; reads follow the container's X-Container-Read ACL.
+// The container controller: PUT (creating the account first when needed; X-Storage-Policy
+// picks the policy of a new container), POST, HEAD, GET (object listing) and DELETE (409
+// while objects remain). Only account owners change containers; reads follow the
+// container's X-Container-Read ACL.
 import { isTrue } from '../../common/http.js';
 import { Timestamp } from '../../common/timestamp.js';
 import { authorize, cleanAcl } from '../auth/acl.js';
@@ -20,6 +21,7 @@ import {
 } from './listing-format.js';
 import type { SwiftRequest, SwiftResponse } from './request.js';
 import { containerTarget, perReplica, type Services } from './services.js';
+import { requestedPolicyHeaders, withPolicyName } from './storage-policies.js';
 
 const ALLOWED = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 const ACL_HEADERS = ['x-container-read', 'x-container-write'] as const;
@@ -61,7 +63,7 @@ export function containerController(s: Services) {
       res.body?.resume();
       throw fromStatus(res.status);
     }
-    const headers = fromBackend(res.headers);
+    const headers = withPolicyName(fromBackend(res.headers), s.config.storage_policies);
     delete headers['content-length'];
     delete headers['content-type'];
     if (!req.owner) for (const name of OWNER_HEADERS) delete headers[name];
@@ -88,8 +90,9 @@ export function containerController(s: Services) {
     await authorize(req);
     checkMetadata(req.headers, 'container', s.config);
     const updates = containerUpdates(req);
+    const policy = requestedPolicyHeaders(req.headers['x-storage-policy'], s.config.storage_policies);
     await autocreateAccount(s, req, req.path.account);
-    const headers = backendHeaders(req, { 'x-timestamp': Timestamp.now().internal, ...updates });
+    const headers = backendHeaders(req, { 'x-timestamp': Timestamp.now().internal, ...updates, ...policy });
     const { target, requests } = withAccountUpdates(req, headers);
     const result = await s.replicas.write(target, 'PUT', requests, { log: req.log });
     s.info.invalidate(req.path.account, req.path.container);

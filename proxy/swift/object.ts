@@ -79,7 +79,7 @@ export function objectController(s: Services) {
     if (found.status === 404) throw notFound();
     if (!isSuccess(found.status)) throw fromStatus(found.status);
     const { account, container: containerName, object } = req.path;
-    const target = objectTarget(s, account, containerName!, object!);
+    const target = objectTarget(s, account, containerName!, object!, found);
     const n = target.ring.getPartNodes(target.part).length;
     const containers = s.rings.container.getNodes(account, containerName);
     const updates = updateTargetHeaders(n, containers.part, containers.nodes, 'x-container');
@@ -98,10 +98,11 @@ export function objectController(s: Services) {
   }
 
   async function getOrHead(req: SwiftRequest): Promise<SwiftResponse> {
-    await authorizeIn(req, 'x-container-read');
+    // The container's storage policy says which object ring holds the object.
+    const info = (await authorizeIn(req, 'x-container-read')) ?? (await container(req));
     const { account, container: containerName, object } = req.path;
     const conditions = pick(req.headers, [...CONDITIONAL_HEADERS, 'x-backend-etag-is-at']);
-    const res = await s.replicas.read(objectTarget(s, account, containerName!, object!), req.method, backendHeaders(req, conditions), {
+    const res = await s.replicas.read(objectTarget(s, account, containerName!, object!, info), req.method, backendHeaders(req, conditions), {
       newest: isTrue(req.headers['x-newest']),
       log: req.log,
     });

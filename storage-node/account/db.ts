@@ -27,6 +27,18 @@ export interface AccountInfo {
   bytes_used: number;
   max_row: number;
   metadata: DbMetadata;
+  /**
+   * Totals per storage policy index (Swift's policy_stat table): a policy gets an entry
+   * with its first container row and keeps it, zeros included. Absent in databases made
+   * before policies: see policyStatsOf.
+   */
+  policy_stats?: Record<string, PolicyStats>;
+}
+
+export interface PolicyStats {
+  container_count: number;
+  object_count: number;
+  bytes_used: number;
 }
 
 export interface ContainerRow {
@@ -38,6 +50,8 @@ export interface ContainerRow {
   stats_timestamp: string;
   deleted: boolean;
   row: number;
+  /** The container's storage policy (absent in rows made before policies: 0). */
+  storage_policy_index?: number;
 }
 
 export interface ContainerReport {
@@ -47,6 +61,7 @@ export interface ContainerReport {
   objectCount: number;
   bytesUsed: number;
   statsTimestamp: Timestamp;
+  policyIndex: number;
 }
 
 export type AccountOp =
@@ -78,6 +93,31 @@ export function accountNotFound(info: AccountInfo | undefined) {
 
 type State = BatchState<AccountInfo, ContainerRow>;
 
+/**
+ * The per-policy totals; a database made before policies had every container in policy 0
+ * (Swift's migration copies the totals to policy 0 when there is a container).
+ */
+export function policyStatsOf(info: AccountInfo): Record<string, PolicyStats> {
+  if (info.policy_stats !== undefined) return info.policy_stats;
+  if (info.container_count === 0) return {};
+  return { '0': { container_count: info.container_count, object_count: info.object_count, bytes_used: info.bytes_used } };
+}
+
+/** `stats` with one row's share added (sign 1) or taken away (sign -1) in its policy's entry, made if missing. */
+function addRowToPolicy(stats: Record<string, PolicyStats>, row: Pick<ContainerRow, 'deleted' | 'object_count' | 'bytes_used' | 'storage_policy_index'>, sign: 1 | -1): Record<string, PolicyStats> {
+  const key = String(row.storage_policy_index ?? 0);
+  const entry = stats[key] ?? { container_count: 0, object_count: 0, bytes_used: 0 };
+  if (row.deleted) return { ...stats, [key]: entry };
+  return {
+    ...stats,
+    [key]: {
+      container_count: entry.container_count + sign,
+      object_count: entry.object_count + sign * row.object_count,
+      bytes_used: entry.bytes_used + sign * row.bytes_used,
+    },
+  };
+}
+
 function newAccount(account: string, timestamp: Timestamp, metadata: DbMetadata): AccountInfo {
   const t = timestamp.internal;
   return {
@@ -94,6 +134,7 @@ function newAccount(account: string, timestamp: Timestamp, metadata: DbMetadata)
     bytes_used: 0,
     max_row: 0,
     metadata,
+    policy_stats: {},
   };
 }
 
@@ -158,11 +199,16 @@ function putContainerRow(state: State, op: Extract<AccountOp, { kind: 'container
   const object_count = newerStats ? report.objectCount : existing.object_count;
   const bytes_used = newerStats ? report.bytesUsed : existing.bytes_used;
   const stats_timestamp = newerStats ? report.statsTimestamp.internal : existing.stats_timestamp;
+  // As Swift's merge_items, the newest report says which policy the container has.
+  const storage_policy_index = newerStats ? report.policyIndex : (existing.storage_policy_index ?? 0);
   const deleted = object_count === 0 && ts(delete_timestamp).isNewerThan(ts(put_timestamp));
-  const row = { put_timestamp, delete_timestamp, object_count, bytes_used, stats_timestamp, deleted };
-  if (existing !== undefined && Object.entries(row).every(([k, v]) => existing[k as keyof typeof row] === v)) {
+  const row = { put_timestamp, delete_timestamp, object_count, bytes_used, stats_timestamp, deleted, storage_policy_index };
+  if (existing !== undefined && Object.entries(row).every(([k, v]) => (existing[k as keyof typeof row] ?? 0) === v)) {
     return { info: old, created: false };
   }
+  let policy_stats = policyStatsOf(old);
+  if (existing !== undefined) policy_stats = addRowToPolicy(policy_stats, existing, -1);
+  policy_stats = addRowToPolicy(policy_stats, row, 1);
   let { container_count, object_count: objects, bytes_used: bytes } = old;
   if (existing !== undefined && !existing.deleted) {
     container_count -= 1;
@@ -174,7 +220,7 @@ function putContainerRow(state: State, op: Extract<AccountOp, { kind: 'container
     objects += object_count;
     bytes += bytes_used;
   }
-  state.setInfo({ ...old, container_count, object_count: objects, bytes_used: bytes });
+  state.setInfo({ ...old, container_count, object_count: objects, bytes_used: bytes, policy_stats });
   state.writeRow(report.name, row);
   return { info: state.info!, created: false };
 }
@@ -212,6 +258,7 @@ export const REPLICATION_RULES: ReplicationRules<AccountInfo, ContainerRow> = {
         objectCount: row.object_count,
         bytesUsed: row.bytes_used,
         statsTimestamp: ts(row.stats_timestamp),
+        policyIndex: row.storage_policy_index ?? 0,
       },
       overrideDeleted: true,
     });

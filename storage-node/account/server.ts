@@ -3,6 +3,7 @@
 // report on .../<account>/<container> (PUT).
 import { isTrue } from '../../common/http.js';
 import type { PathHasher } from '../../common/path-hash.js';
+import { POLICY_INDEX_HEADER, type StoragePolicies } from '../../common/storage-policy.js';
 import { Timestamp } from '../../common/timestamp.js';
 import { databaseRef, type DbRef } from '../db/broker.js';
 import { metadataHeaders } from '../db/metadata.js';
@@ -12,10 +13,12 @@ import { integerHeader, parseTimestampHeader, requireTimestamp, type BackendRequ
 import { isoformat, listingFormat, listingParams, listingResponse, listRows } from '../listing.js';
 import { checkMetadata, isSysMeta, isUserMeta, pickHeaders } from '../metadata.js';
 import { handleReplicate, REPLICATE_HEADER } from '../db/replication-rpc.js';
-import { accountNotFound, DELETED_STATUS_HEADERS, isDeleted, REPLICATION_RULES, type AccountBroker, type AccountInfo, type ContainerRow } from './db.js';
+import { accountNotFound, DELETED_STATUS_HEADERS, isDeleted, policyStatsOf, REPLICATION_RULES, type AccountBroker, type AccountInfo, type ContainerRow } from './db.js';
 
 export interface AccountContext {
   devices: Devices;
+  /** Names the per-policy stats headers. */
+  policies: StoragePolicies;
   hasher: PathHasher;
   broker: AccountBroker;
 }
@@ -45,6 +48,14 @@ async function locate(ctx: AccountContext, req: BackendRequest): Promise<DbRef> 
   const device = await ctx.devices.get(req.device);
   const store = await ctx.devices.store(device, 'accounts');
   return databaseRef(store, req.partition, ctx.hasher.hashHex({ account: req.path.account }));
+}
+
+/** The reported container's policy index (0 when the container server sent none, as Swift's legacy rows). */
+function policyIndexHeader(req: BackendRequest): number {
+  const value = req.headers[POLICY_INDEX_HEADER];
+  if (value === undefined || value === '') return 0;
+  if (!/^\d+$/.test(value.trim())) throw badRequest(`Invalid X-Backend-Storage-Policy-Index ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 const accountMetadata = (req: BackendRequest) => pickHeaders(req.headers, (n) => isUserMeta('account', n) || isSysMeta('account', n));
@@ -93,21 +104,40 @@ async function getAccount(ctx: AccountContext, req: BackendRequest): Promise<Bac
   const ref = await locate(ctx, req);
   const info = await ctx.broker.readInfo(ref);
   if (info === undefined || isDeleted(info)) throw accountNotFound(info);
-  const headers = accountHeaders(info);
+  const headers = accountHeaders(info, ctx.policies);
   if (params === undefined) return { status: 204, headers: { ...headers, 'Content-Type': `${format}; charset=utf-8` } };
   const rows = await listRows<ContainerRow>(ref.store, ref.prefix, params);
   return listingResponse(format, rows, containerListingEntry, headers);
 }
 
-function accountHeaders(info: AccountInfo): Record<string, string | number> {
+function accountHeaders(info: AccountInfo, policies: StoragePolicies): Record<string, string | number> {
   return {
     'X-Account-Container-Count': info.container_count,
     'X-Account-Object-Count': info.object_count,
     'X-Account-Bytes-Used': info.bytes_used,
     'X-Timestamp': Timestamp.parse(info.created_at).normal,
     'X-PUT-Timestamp': Timestamp.parse(info.put_timestamp).normal,
+    ...policyStatsHeaders(info, policies),
     ...metadataHeaders(info.metadata),
   };
+}
+
+/**
+ * X-Account-Storage-Policy-<name>-Container-Count / -Object-Count / -Bytes-Used for every
+ * policy the account has had a container in (Swift's get_response_headers: the policy's
+ * primary name as configured; an index no policy has any more is left out).
+ */
+function policyStatsHeaders(info: AccountInfo, policies: StoragePolicies): Record<string, number> {
+  const headers: Record<string, number> = {};
+  for (const [index, stats] of Object.entries(policyStatsOf(info))) {
+    const policy = policies.byIndex(Number(index));
+    if (policy === undefined) continue;
+    const prefix = `X-Account-Storage-Policy-${policy.name}`;
+    headers[`${prefix}-Container-Count`] = stats.container_count;
+    headers[`${prefix}-Object-Count`] = stats.object_count;
+    headers[`${prefix}-Bytes-Used`] = stats.bytes_used;
+  }
+  return headers;
 }
 
 const containerListingEntry = (name: string, row: ContainerRow) => ({
@@ -128,11 +158,12 @@ async function putContainerRow(ctx: AccountContext, req: BackendRequest): Promis
   const putTimestamp = parseTimestampHeader('x-put-timestamp', putHeader);
   const deleteTimestamp = parseTimestampHeader('x-delete-timestamp', deleteHeader);
   const statsTimestamp = req.headers['x-timestamp'] === undefined ? Timestamp.now() : requireTimestamp(req);
+  const policyIndex = policyIndexHeader(req);
   const ref = await locate(ctx, req);
   await ctx.broker.write(ref, {
     kind: 'container',
     account: req.path.account,
-    report: { name: req.path.container!, putTimestamp, deleteTimestamp, objectCount, bytesUsed, statsTimestamp },
+    report: { name: req.path.container!, putTimestamp, deleteTimestamp, objectCount, bytesUsed, statsTimestamp, policyIndex },
     overrideDeleted: isTrue(req.headers['x-account-override-deleted']),
   });
   return { status: deleteTimestamp.isNewerThan(putTimestamp) ? 204 : 201 };

@@ -10,7 +10,7 @@ import { Coalescer } from '../coalescer.js';
 import type { DbRef } from '../db/broker.js';
 import type { Device } from '../devices.js';
 import type { UpdateSender, UpdateStatuses } from '../updates.js';
-import type { ContainerInfo } from './db.js';
+import { policyIndexOf, type ContainerInfo } from './db.js';
 
 export class AccountReporter {
   private readonly coalescer = new Coalescer<UpdateStatuses>();
@@ -52,6 +52,7 @@ export class AccountReporter {
           'X-Delete-Timestamp': info.delete_timestamp,
           'X-Object-Count': String(info.object_count),
           'X-Bytes-Used': String(info.bytes_used),
+          'X-Backend-Storage-Policy-Index': String(policyIndexOf(info)),
           'X-Timestamp': Timestamp.now().internal,
         },
         // One file per container incarnation: a newer report replaces an older one.

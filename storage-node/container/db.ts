@@ -29,6 +29,8 @@ export interface ContainerInfo {
   metadata: DbMetadata;
   /** The account servers to tell about this container (from the last PUT/DELETE naming them). */
   account_targets: UpdateTarget[];
+  /** The container's storage policy; absent in databases made before policies (= 0). */
+  storage_policy_index?: number;
 }
 
 export interface ObjectRow {
@@ -56,7 +58,20 @@ export interface ObjectUpdate {
 }
 
 export type ContainerOp =
-  | { kind: 'put'; account: string; container: string; timestamp: Timestamp; metadata: Record<string, string>; accountTargets: UpdateTarget[] }
+  /**
+   * `policyIndex`: the policy a new (or re-created) container gets; `requestedPolicyIndex`:
+   * the one the client named, which an existing container must have (else 409).
+   */
+  | {
+      kind: 'put';
+      account: string;
+      container: string;
+      timestamp: Timestamp;
+      metadata: Record<string, string>;
+      accountTargets: UpdateTarget[];
+      policyIndex: number;
+      requestedPolicyIndex?: number;
+    }
   | { kind: 'post'; timestamp: Timestamp; metadata: Record<string, string>; updatePutTimestamp: boolean }
   | { kind: 'delete'; timestamp: Timestamp; accountTargets: UpdateTarget[] }
   /** `autocreate`: make the container if it is missing (system accounts, Swift's auto_create_account_prefix). */
@@ -77,6 +92,33 @@ const max = (a: string, b: Timestamp) => (b.isNewerThan(ts(a)) ? b.internal : a)
 
 export function isDeleted(info: Pick<ContainerInfo, 'object_count' | 'put_timestamp' | 'delete_timestamp'>): boolean {
   return info.object_count === 0 && ts(info.delete_timestamp).isNewerThan(ts(info.put_timestamp));
+}
+
+export const policyIndexOf = (info: Pick<ContainerInfo, 'storage_policy_index'>): number => info.storage_policy_index ?? 0;
+
+/**
+ * Which of two replicas' storage policy is right when they disagree (Swift's
+ * cmp_policy_info): a live replica over a deleted one; among re-created ones, or among
+ * deleted ones, the newest status change; otherwise the oldest (the first creation).
+ * True when `remote`'s wins.
+ */
+export function remotePolicyWins(local: ContainerInfo, remote: ContainerInfo): boolean {
+  const zero = new Timestamp(0);
+  const deleted = isDeleted(local);
+  const remoteDeleted = isDeleted(remote);
+  const changed = (a: ContainerInfo, b: ContainerInfo) => ts(a.status_changed_at).compare(ts(b.status_changed_at));
+  if (deleted || remoteDeleted) {
+    if (!deleted) return false;
+    if (!remoteDeleted) return true;
+    return changed(remote, local) > 0;
+  }
+  const recreated = (i: ContainerInfo) => ts(i.put_timestamp).isNewerThan(ts(i.delete_timestamp)) && ts(i.delete_timestamp).isNewerThan(zero);
+  if (recreated(local) || recreated(remote)) {
+    if (!recreated(local)) return true;
+    if (!recreated(remote)) return false;
+    return changed(remote, local) > 0;
+  }
+  return changed(remote, local) < 0;
 }
 
 type State = BatchState<ContainerInfo, ObjectRow>;
@@ -105,7 +147,7 @@ function apply(state: State, op: ContainerOp): ContainerResult {
     case 'object':
       if (state.info === undefined && op.autocreate) {
         const { account, container } = op.autocreate;
-        putContainer(state, { kind: 'put', account, container, timestamp: op.update.timestamp, metadata: {}, accountTargets: [] });
+        putContainer(state, { kind: 'put', account, container, timestamp: op.update.timestamp, metadata: {}, accountTargets: [], policyIndex: 0 });
       }
       return putObjectRow(state, op.update);
   }
@@ -131,15 +173,28 @@ function putContainer(state: State, op: Extract<ContainerOp, { kind: 'put' }>): 
       max_row: 0,
       metadata,
       account_targets: targets,
+      storage_policy_index: op.policyIndex,
     };
     state.setInfo(info);
     return { info, created: true, accountChanged: true };
   }
   const old = state.info;
   const recreated = isDeleted(old);
+  // Swift's _update_or_create: only a deleted container changes policy; a live one keeps its own.
+  const storage_policy_index = recreated ? op.policyIndex : policyIndexOf(old);
+  if (!recreated && op.requestedPolicyIndex !== undefined && op.requestedPolicyIndex !== storage_policy_index) {
+    throw conflict({ 'X-Backend-Storage-Policy-Index': String(storage_policy_index) });
+  }
   const put_timestamp = max(old.put_timestamp, op.timestamp);
   if (isDeleted({ ...old, put_timestamp })) throw conflict();
-  const info = { ...old, put_timestamp, metadata, account_targets: targets, status_changed_at: recreated ? t : old.status_changed_at };
+  const info = {
+    ...old,
+    put_timestamp,
+    metadata,
+    account_targets: targets,
+    status_changed_at: recreated ? t : old.status_changed_at,
+    storage_policy_index,
+  };
   state.setInfo(info);
   return { info, created: recreated, accountChanged: put_timestamp !== old.put_timestamp };
 }
@@ -244,10 +299,13 @@ export const REPLICATION_RULES: ReplicationRules<ContainerInfo, ObjectRow> = {
   mergeInfo(local, remote) {
     const merged = mergeCommonInfo(local, remote);
     const statusChanged = merged.put_timestamp !== local.put_timestamp || merged.delete_timestamp !== local.delete_timestamp;
+    // The replicator's set_storage_policy_index when the remote's policy is the right one.
+    const policyFromRemote = policyIndexOf(remote) !== policyIndexOf(local) && remotePolicyWins(local, remote);
     return {
       ...merged,
-      status_changed_at: statusChanged ? remote.status_changed_at : local.status_changed_at,
+      status_changed_at: statusChanged || policyFromRemote ? remote.status_changed_at : local.status_changed_at,
       account_targets: local.account_targets.length > 0 ? local.account_targets : (remote.account_targets ?? []),
+      storage_policy_index: policyFromRemote ? policyIndexOf(remote) : policyIndexOf(local),
     };
   },
   emptyCopy(remote) {
@@ -265,6 +323,7 @@ export const REPLICATION_RULES: ReplicationRules<ContainerInfo, ObjectRow> = {
       max_row: 0,
       metadata: remote.metadata,
       account_targets: remote.account_targets ?? [],
+      storage_policy_index: policyIndexOf(remote),
     };
   },
   mergeRow(state, name, row) {

@@ -3,6 +3,7 @@
 // and their object rows on .../<container>/<object> (PUT, DELETE from object servers).
 import { httpDate, isTrue } from '../../common/http.js';
 import type { PathHasher } from '../../common/path-hash.js';
+import { POLICY_DEFAULT_HEADER, POLICY_INDEX_HEADER, type StoragePolicies } from '../../common/storage-policy.js';
 import { Timestamp } from '../../common/timestamp.js';
 import { databaseRef, type DbRef } from '../db/broker.js';
 import { metadataHeaders } from '../db/metadata.js';
@@ -14,10 +15,12 @@ import { checkMetadata, isSysMeta, isUserMeta, pickHeaders, utf8FromWire } from 
 import { handleReplicate, REPLICATE_HEADER } from '../db/replication-rpc.js';
 import { targetsFromHeaders, type UpdateStatuses } from '../updates.js';
 import type { AccountReporter } from './account-reporter.js';
-import { isDeleted, REPLICATION_RULES, splitSwiftBytes, type ContainerBroker, type ContainerInfo, type ObjectRow, type ObjectUpdate } from './db.js';
+import { isDeleted, policyIndexOf, REPLICATION_RULES, splitSwiftBytes, type ContainerBroker, type ContainerInfo, type ObjectRow, type ObjectUpdate } from './db.js';
 
 export interface ContainerContext {
   devices: Devices;
+  /** The storage policies a container may have. */
+  policies: StoragePolicies;
   hasher: PathHasher;
   broker: ContainerBroker;
   reporter: AccountReporter;
@@ -62,6 +65,7 @@ async function locate(ctx: ContainerContext, req: BackendRequest): Promise<{ dev
 async function putContainer(ctx: ContainerContext, req: BackendRequest): Promise<BackendResponse> {
   const timestamp = requireTimestamp(req);
   checkMetadata('container', req.headers);
+  const requestedPolicyIndex = requestedPolicy(ctx, req);
   const accountTargets = targetsFromHeaders(req.headers, 'Account');
   const { device, ref } = await locate(ctx, req);
   const result = await ctx.broker.write(ref, {
@@ -71,9 +75,30 @@ async function putContainer(ctx: ContainerContext, req: BackendRequest): Promise
     timestamp,
     metadata: pickHeaders(req.headers, (n) => isUserMeta('container', n) || isSysMeta('container', n) || isSavedHeader(n)),
     accountTargets,
+    policyIndex: requestedPolicyIndex ?? defaultPolicy(ctx, req),
+    ...(requestedPolicyIndex === undefined ? {} : { requestedPolicyIndex }),
   });
   if (accountTargets.length > 0) refuseWhenNoAccount(await ctx.reporter.report(device, ref));
-  return { status: result.created ? 201 : 202 };
+  return { status: result.created ? 201 : 202, headers: { 'X-Backend-Storage-Policy-Index': String(policyIndexOf(result.info)) } };
+}
+
+/** X-Backend-Storage-Policy-Index of a container PUT: a policy's index; 400 otherwise (Swift's get_and_validate_policy_index). */
+function requestedPolicy(ctx: ContainerContext, req: BackendRequest): number | undefined {
+  const value = req.headers[POLICY_INDEX_HEADER];
+  if (value === undefined) return undefined;
+  const policy = ctx.policies.byIndex(value);
+  if (policy === undefined) {
+    // Swift's "Invalid %s %r": the value as Python shows a string, or an int that parsed.
+    const shown = /^\s*[+-]?\d+\s*$/.test(value) ? String(Number(value)) : `'${value}'`;
+    throw badRequest(`Invalid X-Backend-Storage-Policy-Index ${shown}`);
+  }
+  return policy.index;
+}
+
+/** The policy a new container gets when none is named: the proxy's X-Backend-Storage-Policy-Default, else this node's default. */
+function defaultPolicy(ctx: ContainerContext, req: BackendRequest): number {
+  const value = req.headers[POLICY_DEFAULT_HEADER];
+  return (value !== undefined && value !== '' ? ctx.policies.byIndex(value) : undefined)?.index ?? ctx.policies.default.index;
 }
 
 async function postContainer(ctx: ContainerContext, req: BackendRequest): Promise<BackendResponse> {
@@ -153,7 +178,7 @@ function backendHeaders(info: ContainerInfo | undefined): Record<string, string>
     'X-Backend-PUT-Timestamp': info?.put_timestamp ?? zero,
     'X-Backend-DELETE-Timestamp': info?.delete_timestamp ?? zero,
     'X-Backend-Status-Changed-At': info?.status_changed_at ?? zero,
-    'X-Backend-Storage-Policy-Index': '0',
+    'X-Backend-Storage-Policy-Index': String(info === undefined ? 0 : policyIndexOf(info)),
   };
 }
 

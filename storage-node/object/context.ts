@@ -3,8 +3,9 @@
 import type { PathHasher } from '../../common/path-hash.js';
 import { isTrue } from '../../common/http.js';
 import type { Timestamp } from '../../common/timestamp.js';
-import type { Devices } from '../devices.js';
-import { badRequest } from '../errors.js';
+import { POLICY_INDEX_HEADER, type StoragePolicies } from '../../common/storage-policy.js';
+import { policyDevice, type Device, type Devices } from '../devices.js';
+import { badRequest, HttpError } from '../errors.js';
 import type { BackendRequest } from '../http.js';
 import type { UpdateSender } from '../updates.js';
 import type { Metadata } from './datafile.js';
@@ -12,6 +13,8 @@ import { locateObject, type ObjectLocation } from './diskfile.js';
 
 export interface ObjectContext {
   devices: Devices;
+  /** Which storage policies' objects this server keeps (each in its own directories). */
+  policies: StoragePolicies;
   hasher: PathHasher;
   updates: UpdateSender;
   clientTimeoutMs: number;
@@ -22,9 +25,21 @@ export interface ObjectContext {
 /** Swift's default max_file_size: 5 GiB + 2 bytes. */
 export const MAX_FILE_SIZE = 5 * 2 ** 30 + 2;
 
-/** The request's object on its device; 507 when the device is missing. */
+/**
+ * The request's device, as its storage policy (X-Backend-Storage-Policy-Index, 0 when
+ * absent) sees it: that policy's object and async pending directories. 503 for an index
+ * no policy has, with Swift's text (get_name_and_placement); 507 when the device is missing.
+ */
+export async function policyDeviceOf(ctx: ObjectContext, req: { device: string; headers: Record<string, string> }): Promise<Device> {
+  const index = req.headers[POLICY_INDEX_HEADER];
+  const policy = ctx.policies.byIndex(index);
+  if (policy === undefined) throw new HttpError(503, `No policy with index ${index}`);
+  return policyDevice(await ctx.devices.get(req.device), policy.index);
+}
+
+/** The request's object on its device (in its policy's directory). */
 export async function locate(ctx: ObjectContext, req: BackendRequest): Promise<ObjectLocation> {
-  const device = await ctx.devices.get(req.device);
+  const device = await policyDeviceOf(ctx, req);
   const { account, container, object } = req.path;
   const hash = ctx.hasher.hashHex({ account, container: container!, object: object! });
   return locateObject(device, req.partition, hash, `/${account}/${container}/${object}`);

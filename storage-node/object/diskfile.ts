@@ -3,7 +3,7 @@
 // The newest .data or .ts decides whether the object exists; the newest .meta newer than
 // that .data applies over it; every other file is obsolete and removed after a write.
 import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Timestamp } from '../../common/timestamp.js';
 import type { Device } from '../devices.js';
 import { mkdirDurably, writeDurably } from '../durable.js';
@@ -209,8 +209,10 @@ export async function writeMarker(location: ObjectLocation, timestamp: Timestamp
  * invalidates its suffix, so the next replication pass restores a good copy.
  */
 export async function quarantine(location: ObjectLocation): Promise<void> {
-  const target = join(location.device.quarantined, 'objects', `${location.hash}-${Date.now()}`);
-  await mkdirDurably(join(location.device.quarantined, 'objects'));
+  // quarantined/objects/ for policy 0, quarantined/objects-N/ for policy N (as Swift).
+  const dir = join(location.device.quarantined, basename(location.device.objects));
+  const target = join(dir, `${location.hash}-${Date.now()}`);
+  await mkdirDurably(dir);
   await rename(location.dir, target).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });

@@ -24,7 +24,7 @@ import { Timestamp } from '../../common/timestamp.js';
 import { FILE_MODE, renameDurably, tmpPath, mkdirDurably } from '../durable.js';
 import { badRequest, clientDisconnect, conflict, HttpError } from '../errors.js';
 import { integerHeader, type BackendRequest, type BackendResponse, type PartitionRequest } from '../http.js';
-import { locate, type ObjectContext } from './context.js';
+import { locate, policyDeviceOf, type ObjectContext } from './context.js';
 import { CorruptFileError, readTrailer } from './datafile.js';
 import { classifyFiles, cleanupObject, parseFileName, readObject, type ObjectLocation } from './diskfile.js';
 import { getHashes, invalidateSuffix, listObjects } from './hashes.js';
@@ -37,7 +37,7 @@ export const DEFAULT_RECLAIM_AGE_S = 7 * 24 * 3600;
 
 /** REPLICATE on /<device>/<partition>/REPLICATE: the partition's suffix hashes (and files). */
 export async function replicatePartition(ctx: ObjectContext, req: PartitionRequest): Promise<BackendResponse> {
-  const device = await ctx.devices.get(req.device);
+  const device = await policyDeviceOf(ctx, req);
   const request = parseReplicateBody(await readSmallBody(req.body));
   const partDir = join(device.objects, req.partition);
   const reclaimAgeS = ctx.reclaimAgeS ?? DEFAULT_RECLAIM_AGE_S;

@@ -16,7 +16,7 @@ const STORAGE_NODE = fileURLToPath(new URL('../../storage-node/main.js', import.
 const PROXY = fileURLToPath(new URL('../../proxy/main.js', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 const LOG_TAIL_BYTES = 16 * 1024;
-const HASH_SECRETS = { hashPrefix: 'test-prefix', hashSuffix: 'test-suffix' };
+export const HASH_SECRETS = { hashPrefix: 'test-prefix', hashSuffix: 'test-suffix' };
 
 type ServerKind = 'object' | 'container' | 'account';
 
@@ -92,6 +92,8 @@ export interface ClusterOptions {
   proxy?: Record<string, unknown>;
   /** Keys of the config file's "storage" section; the nodes' background daemons are off unless set here. */
   storage?: Record<string, unknown>;
+  /** The config's "storage_policies" (none: Policy-0 alone); an object-N ring is built for each index N > 0. */
+  policies?: Array<Record<string, unknown> & { index: number }>;
 }
 
 export interface Response {
@@ -126,6 +128,7 @@ export class TestCluster {
       partPower: options.partPower ?? 6,
       proxy: options.proxy ?? {},
       storage: options.storage ?? {},
+      policies: options.policies ?? [],
     });
     try {
       await cluster.boot();
@@ -146,6 +149,7 @@ export class TestCluster {
         ring_dir: this.ringDir,
         proxy: { log_level: 'warn', users: TEST_USERS, ...this.options.proxy },
         storage: { daemon_interval: 0, ...this.options.storage },
+        ...(this.options.policies.length > 0 ? { storage_policies: this.options.policies } : {}),
       }),
     );
     for (let i = 1; i <= this.options.nodes; i++) this.makeNode(i);
@@ -168,7 +172,8 @@ export class TestCluster {
     return node;
   }
 
-  private readonly builders = new Map<ServerKind, RingBuilder>();
+  /** By ring name: account, container, object, object-1… */
+  private readonly builders = new Map<string, RingBuilder>();
 
   private addToBuilder(builder: RingBuilder, kind: ServerKind, node: StorageNode): void {
     builder.addDevice({
@@ -184,14 +189,17 @@ export class TestCluster {
     });
   }
 
-  /** One ring per server kind: every node's device, one zone per node. */
+  /** One ring per server kind (and per storage policy N > 0: object-N): every node's device, one zone per node. */
   private async writeRings(): Promise<void> {
-    for (const kind of ['account', 'container', 'object'] as const) {
+    const policyRings = this.options.policies.filter((p) => p.index !== 0).map((p) => ({ name: `object-${p.index}`, kind: 'object' as const }));
+    const rings = [...(['account', 'container', 'object'] as const).map((kind) => ({ name: kind, kind })), ...policyRings];
+    for (const [i, { name, kind }] of rings.entries()) {
       const builder = RingBuilder.create(this.options.partPower, 3, 0);
       for (const node of this.nodes) this.addToBuilder(builder, kind, node);
-      builder.rebalance({ seed: 1 });
-      this.builders.set(kind, builder);
-      await writeRingFile(join(this.ringDir, `${kind}.ring`), builder.ringData());
+      // Another seed per policy ring, so policies place one object on different devices.
+      builder.rebalance({ seed: 1 + Math.max(0, i - 2) });
+      this.builders.set(name, builder);
+      await writeRingFile(join(this.ringDir, `${name}.ring`), builder.ringData());
     }
   }
 
@@ -234,8 +242,8 @@ export class TestCluster {
     node.child = null;
   }
 
-  /** The ring the proxy routes `kind` requests with. */
-  ring(kind: ServerKind): Promise<Ring> {
+  /** The ring the proxy routes `kind` requests with (`object-N`: storage policy N's object ring). */
+  ring(kind: ServerKind | `object-${number}`): Promise<Ring> {
     return Ring.load(join(this.ringDir, `${kind}.ring`), HASH_SECRETS);
   }
 
