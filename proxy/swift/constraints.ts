@@ -116,25 +116,49 @@ export interface ListingParams {
 }
 
 /**
+ * The order in which Swift's servers read (and so validate) the listing parameters:
+ * swift/container/server.py and swift/account/server.py GET, get_param one by one, the
+ * limit (constrain_req_limit) in its place among them.
+ */
+const READ_ORDER = {
+  container: ['path', 'prefix', 'delimiter', 'marker', 'end_marker', 'limit', 'reverse'],
+  account: ['prefix', 'delimiter', 'reverse', 'limit', 'marker', 'end_marker'],
+} as const;
+
+/**
+ * Swift's get_param: a value whose bytes are not UTF-8 (kept as escaped bytes by the
+ * query decoding) is a 400 naming the parameter.
+ */
+export function queryParam(query: Map<string, string>, name: string): string | undefined {
+  const value = query.get(name);
+  if (value && !isValidUtf8Text(value)) throw plainError(400, `"${name}" parameter not valid UTF-8`);
+  return value;
+}
+
+/**
  * The listing parameters of an account or container GET, read as Swift's servers read
- * them: a limit that is not all digits is ignored, one over the maximum is 412 "Maximum
- * limit is N"; empty marker, end_marker, prefix and delimiter are as good as absent; path
- * counts even when empty, and only for containers (the account server has no path).
+ * them: a value that is not UTF-8 is 400; a limit that is not all digits is ignored, one
+ * over the maximum is 412 "Maximum limit is N"; empty marker, end_marker, prefix and
+ * delimiter are as good as absent; path counts even when empty, and only for containers
+ * (the account server has no path).
  */
 export function listingParams(query: Map<string, string>, maxLimit: number, kind: 'account' | 'container'): ListingParams {
-  let limit = maxLimit;
-  const given = query.get('limit');
-  if (given !== undefined && /^\d+$/.test(given)) {
-    limit = Number(given);
-    if (limit > maxLimit) throw preconditionFailed(`Maximum limit is ${maxLimit}`);
+  const params: ListingParams = { limit: maxLimit, reverse: false };
+  for (const name of READ_ORDER[kind]) {
+    if (name === 'limit') {
+      const given = query.get('limit');
+      if (given !== undefined && /^\d+$/.test(given)) {
+        params.limit = Number(given);
+        if (params.limit > maxLimit) throw preconditionFailed(`Maximum limit is ${maxLimit}`);
+      }
+      continue;
+    }
+    const value = queryParam(query, name);
+    if (name === 'reverse') params.reverse = isTrue(value);
+    else if (name === 'path') {
+      if (value !== undefined) params.path = value;
+    } else if (value) params[name] = value;
   }
-  const params: ListingParams = { limit, reverse: isTrue(query.get('reverse')) };
-  for (const key of ['marker', 'end_marker', 'prefix', 'delimiter'] as const) {
-    const value = query.get(key);
-    if (value) params[key] = value;
-  }
-  const path = query.get('path');
-  if (kind === 'container' && path !== undefined) params.path = path;
   return params;
 }
 

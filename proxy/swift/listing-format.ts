@@ -4,6 +4,7 @@
 // the Accept header (swob's best_match). Storage nodes always answer in JSON; this module
 // turns that into what the client asked for.
 import { SwiftError, notAcceptable } from '../errors.js';
+import { queryParam } from './constraints.js';
 
 /** The media types a listing can be served as, in Swift's order of preference. */
 export type ListingFormat = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml';
@@ -55,12 +56,12 @@ function acceptedRanges(header: string): AcceptedRange[] {
 
 /**
  * The media type to answer with: ?format=json|xml|plain (anything else non-empty is plain)
- * wins over Accept. Accept is matched as swob does: case-sensitively, ranges in order of
+ * wins over Accept (a format that is not UTF-8 is 400). Accept is matched as swob does: case-sensitively, ranges in order of
  * quality then exactness (a q of 0 still matches), the first offer a range matches wins;
  * no Accept → text/plain; a malformed Accept → 400; nothing acceptable → 406.
  */
 export function chooseListingFormat(query: Map<string, string>, accept: string | undefined): ListingFormat {
-  const format = query.get('format');
+  const format = queryParam(query, 'format');
   if (format) return FORMAT_PARAM[format.toLowerCase()] ?? 'text/plain';
   if (!accept) return OFFERS[0]!;
   for (const range of acceptedRanges(accept)) {
@@ -192,7 +193,8 @@ function accountXml(name: string, items: ListingItem[]): string {
 export interface FormattedListing {
   status: number;
   contentType: string;
-  body: string;
+  /** null for a 204, which carries no body (yet keeps its Content-Type, as in Swift). */
+  body: string | null;
 }
 
 /** A listing page in the chosen format; an empty body (plain text only) is a 204, as in Swift. */
@@ -202,5 +204,7 @@ export function formatListing(kind: 'account' | 'container', name: string, items
   if (format === 'application/json') body = pythonJson(rows);
   else if (format === 'text/plain') body = rows.map((row) => `${pythonStr(row.subdir ?? row.name)}\n`).join('');
   else body = kind === 'container' ? containerXml(name, rows) : accountXml(name, rows);
-  return { status: body === '' ? 204 : 200, contentType: listingContentType(format), body };
+  return body === ''
+    ? { status: 204, contentType: listingContentType(format), body: null }
+    : { status: 200, contentType: listingContentType(format), body };
 }
