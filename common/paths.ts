@@ -78,9 +78,16 @@ export function splitPath(raw: string, minSegments = 1, maxSegments = 3): SwiftP
   return path;
 }
 
-/** Percent-encodes a name for a URL path, keeping the "/" an object name may hold (Swift's quote()). */
+/**
+ * Percent-encodes a name for a URL path, keeping the "/" an object name may hold: exactly
+ * Python's quote(name, safe='/') over UTF-8, as Swift quotes (encodeURIComponent also
+ * leaves !'()* alone, which quote() escapes).
+ */
 export function quoteName(name: string): string {
-  return name.split('/').map(encodeURIComponent).join('/');
+  return name
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
 }
 
 /** "/a[/c[/o]]" with every name quoted: the path part of a backend URL. */

@@ -1,6 +1,8 @@
 // Every error the Swift API answers with, in one place: its status and Swift's text for
-// it (the explicit message of the check that failed, or swob's page for the status). Controllers throw these; the server turns them into
-// responses (see server.ts), so no handler formats an error body by hand.
+// it (the explicit message of the check that failed, or swob's page for the status).
+// Controllers throw these; the server turns them into responses (see server.ts), so no
+// handler formats an error body by hand.
+import { quoteName } from '../common/paths.js';
 
 /** Swift's reason phrase and explanation per status (swob's RESPONSE_REASONS). */
 const REASONS: Readonly<Record<number, readonly [string, string]>> = {
@@ -68,7 +70,7 @@ export const badRequest = (message?: string) => new SwiftError(400, message);
 /** A 401; the server adds the challenge for the request's account (realmHeader). */
 export const unauthorized = () => new SwiftError(401);
 /** Swift's challenge names an account, URL-quoted (so no name can inject anything into the header). */
-export const realmHeader = (account: string) => `Swift realm="${quoteRealm(account)}"`;
+export const realmHeader = (account: string) => `Swift realm="${quoteName(account)}"`;
 export const forbidden = () => new SwiftError(403);
 export const notFound = (message?: string) => new SwiftError(404, message);
 export const methodNotAllowed = (allowed: readonly string[]) =>
@@ -94,6 +96,3 @@ export const fromStatus = (status: number) => new SwiftError(status);
 
 export const statusLine = (status: number) => `${status} ${REASONS[status]?.[0] ?? 'Unknown'}`;
 
-/** Python's quote(realm, safe='/') over the UTF-8 bytes. */
-const quoteRealm = (realm: string) =>
-  encodeURIComponent(realm).replace(/%2F/g, '/').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

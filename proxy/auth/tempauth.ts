@@ -3,6 +3,7 @@
 // the same token_secret verifies any other proxy's tokens, and a token dies with its
 // expiry or when its user's key changes (the key is part of the signature).
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { quoteName } from '../../common/paths.js';
 import type { UserEntry } from '../config.js';
 import type { Identity } from '../swift/request.js';
 import { SwiftError, realmHeader, unauthorized } from '../errors.js';
@@ -102,7 +103,7 @@ export class TempAuth {
         'x-auth-token': token,
         'x-storage-token': token,
         'x-auth-token-expires': String(expiresS - nowS),
-        'x-storage-url': `${hostUrl}/v1/${RESELLER_PREFIX}${account}`,
+        'x-storage-url': `${hostUrl}/v1/${quoteName(`${RESELLER_PREFIX}${account}`)}`,
       },
     };
   }

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { TEST_USERS } from '../../proxy/config.js';
 import { Session, TestCluster } from './harness.js';
 
 let cluster: TestCluster;
@@ -49,7 +50,7 @@ function raw(method: string, path: string, headers: Record<string, Buffer | stri
 const rawHeader = (res: RawResponse, name: string) => res.rawHeaders.find(([n]) => n.toLowerCase() === name.toLowerCase());
 
 before(async () => {
-  cluster = await TestCluster.start();
+  cluster = await TestCluster.start({ proxy: { users: { ...TEST_USERS, [`${JAPAN}:${SMILE}`]: { key: 'ключ', groups: ['.admin'] } } } });
   s = await Session.login(cluster);
   assert.equal((await s.request('PUT', '/utf')).status, 201);
 });
@@ -213,6 +214,20 @@ describe('requests Swift refuses', () => {
 });
 
 describe('auth corners', () => {
+  test('a tempauth user and key in UTF-8 get a token and a quoted storage URL that works', async () => {
+    const res = await raw('GET', '/auth/v1.0', { 'x-auth-user': wire(`${JAPAN}:${SMILE}`), 'x-auth-key': wire('ключ') });
+    assert.equal(res.status, 200);
+    const url = rawHeader(res, 'x-storage-url')![1].toString('latin1');
+    assert.equal(url, `${cluster.url}/v1/AUTH_%E6%97%A5%E6%9C%AC`);
+    const token = rawHeader(res, 'x-auth-token')![1].toString('latin1');
+    const put = await fetch(`${url}/mine`, { method: 'PUT', headers: { 'x-auth-token': token } });
+    assert.equal(put.status, 201);
+    const listing = await fetch(`${cluster.url}/v1/${encodeURIComponent(`AUTH_${JAPAN}`)}?format=json`, { headers: { 'x-auth-token': token } });
+    assert.deepEqual(((await listing.json()) as { name: string }[]).map((c) => c.name), ['mine']);
+    const wrong = await raw('GET', '/auth/v1.0', { 'x-auth-user': wire(`${JAPAN}:${SMILE}`), 'x-auth-key': wire('ключ!') });
+    assert.equal(wrong.status, 401);
+  });
+
   test('401 names the account of the path, URL-quoted, so no account name can inject a header', async () => {
     const plain = await raw('GET', `/v1/${s.account}/utf`);
     assert.equal(plain.status, 401);
