@@ -1,6 +1,8 @@
 // Decoding a raw request target the way Swift's WSGI stack does: the path is
 // percent-decoded to bytes that must be UTF-8 without NUL (else 412, as Swift), query
-// parameters are decoded like Python's parse_qs (first value of a repeated key wins).
+// parameters are decoded like Python's parse_qs (first value of a repeated key wins)
+// and, as in Swift, refused only by the code that reads them (see parseQuery).
+import { textFromWire } from './header-text.js';
 
 /** A request line Swift would refuse; `status` is 400 (malformed) or 412 (bad UTF-8/NUL). */
 export class RequestTargetError extends Error {
@@ -15,8 +17,11 @@ export class RequestTargetError extends Error {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes %XX escapes (and "+" when `plusIsSpace`) to bytes; null for a broken escape. */
-export function percentDecode(raw: string, plusIsSpace: boolean): Buffer | null {
+/**
+ * Decodes %XX escapes (and "+" when `plusIsSpace`) to bytes; null for a broken escape,
+ * unless `keepBroken`, which leaves it as it stands (Python's unquote).
+ */
+export function percentDecode(raw: string, plusIsSpace: boolean, keepBroken = false): Buffer | null {
   const out = Buffer.allocUnsafe(raw.length);
   let n = 0;
   for (let i = 0; i < raw.length; i++) {
@@ -24,7 +29,11 @@ export function percentDecode(raw: string, plusIsSpace: boolean): Buffer | null 
     if (c === 0x25 /* % */) {
       const hi = hexValue(raw.charCodeAt(i + 1));
       const lo = hexValue(raw.charCodeAt(i + 2));
-      if (hi < 0 || lo < 0) return null;
+      if (hi < 0 || lo < 0) {
+        if (!keepBroken) return null;
+        out[n++] = c;
+        continue;
+      }
       out[n++] = hi * 16 + lo;
       i += 2;
     } else {
@@ -67,7 +76,13 @@ export function decodePath(rawPath: string): string {
   return text;
 }
 
-/** Query parameters; a parameter given without "=" has the value "". */
+/**
+ * Query parameters; a parameter given without "=" has the value "". Nothing here is
+ * refused, as in Swift: a broken %-escape stays as it stands, bytes that are not UTF-8
+ * are kept as escaped bytes (common/header-text.ts) and NUL is a character, so that the
+ * code reading a parameter answers for it (Swift's get_param: 400 '"<name>" parameter
+ * not valid UTF-8') and parameters nobody reads do no harm.
+ */
 export function parseQuery(rawQuery: string): Map<string, string> {
   const query = new Map<string, string>();
   for (const pair of rawQuery.split('&')) {
@@ -75,18 +90,12 @@ export function parseQuery(rawQuery: string): Map<string, string> {
     const eq = pair.indexOf('=');
     const key = decodeParam(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeParam(pair.slice(eq + 1));
-    if (key === null || value === null) {
-      throw new RequestTargetError(400, `Invalid UTF8 or contains NULL in query parameter ${JSON.stringify(pair.slice(0, 64))}`);
-    }
     if (!query.has(key)) query.set(key, value);
   }
   return query;
 }
 
-function decodeParam(raw: string): string | null {
-  const bytes = percentDecode(raw, true);
-  return bytes && utf8Text(bytes);
-}
+const decodeParam = (raw: string): string => textFromWire(percentDecode(raw, true, true)!.toString('latin1'));
 
 /** Swift's config_true_value: "true", "1", "yes", "on", "t", "y" (any case). */
 export function isTrue(value: string | undefined): boolean {

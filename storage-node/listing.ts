@@ -4,6 +4,7 @@
 // (rolled up into subdir entries), path (containers only) and reverse, over range scans
 // of the live rows; answered as JSON or plain text (the proxy renders XML from the JSON).
 import type { Timestamp } from '../common/timestamp.js';
+import { isValidUtf8Text } from '../common/header-text.js';
 import { isTrue } from '../common/http.js';
 import type { KvStore } from './devices.js';
 import { badRequest, notAcceptable, preconditionFailed } from './errors.js';
@@ -27,28 +28,33 @@ export type ListingEntry<Row> = { name: string; row: Row } | { subdir: string };
 
 export type ListingFormat = 'application/json' | 'text/plain';
 
+/** The order in which Swift's container and account servers read (and so validate) them. */
+const READ_ORDER = {
+  container: ['path', 'prefix', 'delimiter', 'marker', 'end_marker', 'limit', 'reverse'],
+  account: ['prefix', 'delimiter', 'reverse', 'limit', 'marker', 'end_marker'],
+} as const;
+
 /**
- * The listing parameters, as Swift's servers read them: a limit that is not all digits is
- * ignored, one above 10000 is 412; any delimiter is accepted (Swift >= 2.23); path only
- * for containers (the account server has none).
+ * The listing parameters, as Swift's servers read them: a value that is not UTF-8 is 400
+ * (get_param), a limit that is not all digits is ignored and one above 10000 is 412; any
+ * delimiter is accepted (Swift >= 2.23); path only for containers (the account server
+ * has none).
  */
 export function listingParams(query: Map<string, string>, kind: 'account' | 'container' = 'container'): ListingParams {
-  let limit = LISTING_LIMIT;
-  const given = query.get('limit');
-  if (given !== undefined && /^\d+$/.test(given)) {
-    limit = Number(given);
-    if (limit > LISTING_LIMIT) throw preconditionFailed(`Maximum limit is ${LISTING_LIMIT}`);
+  const params: ListingParams = { limit: LISTING_LIMIT, marker: '', endMarker: '', prefix: '', delimiter: '', reverse: false };
+  for (const name of READ_ORDER[kind]) {
+    const value = query.get(name);
+    if (value !== undefined && !isValidUtf8Text(value)) throw badRequest(`"${name}" parameter not valid UTF-8`);
+    if (value === undefined) continue;
+    if (name === 'limit') {
+      if (!/^\d+$/.test(value)) continue;
+      params.limit = Number(value);
+      if (params.limit > LISTING_LIMIT) throw preconditionFailed(`Maximum limit is ${LISTING_LIMIT}`);
+    } else if (name === 'reverse') params.reverse = isTrue(value);
+    else if (name === 'path') params.path = value;
+    else if (name === 'end_marker') params.endMarker = value;
+    else params[name] = value;
   }
-  const params: ListingParams = {
-    limit,
-    marker: query.get('marker') ?? '',
-    endMarker: query.get('end_marker') ?? '',
-    prefix: query.get('prefix') ?? '',
-    delimiter: query.get('delimiter') ?? '',
-    reverse: isTrue(query.get('reverse')),
-  };
-  const path = query.get('path');
-  if (kind === 'container' && path !== undefined) params.path = path;
   return params;
 }
 

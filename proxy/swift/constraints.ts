@@ -146,7 +146,7 @@ export function listingParams(query: Map<string, string>, maxLimit: number, kind
   const params: ListingParams = { limit: maxLimit, reverse: false };
   for (const name of READ_ORDER[kind]) {
     if (name === 'limit') {
-      const given = query.get('limit');
+      const given = queryParam(query, 'limit');
       if (given !== undefined && /^\d+$/.test(given)) {
         params.limit = Number(given);
         if (params.limit > maxLimit) throw preconditionFailed(`Maximum limit is ${maxLimit}`);

@@ -344,6 +344,34 @@ describe('format and Accept negotiation (swob best_match)', () => {
     assert.equal((await cluster.request('GET', `/v1/${s.account}/bounds`)).status, 401);
   });
 
+  test('query values that are not UTF-8 are 400 naming the parameter, when a listing reads them', async () => {
+    for (const [query, name] of [
+      ['marker=%FF', 'marker'],
+      ['end_marker=%E6%97', 'end_marker'],
+      ['prefix=%C0%AF', 'prefix'],
+      ['delimiter=%FE', 'delimiter'],
+      ['path=%FF', 'path'],
+      ['limit=%FF', 'limit'],
+      ['format=%FF', 'format'],
+    ]) {
+      const res = await s.request('GET', `/bounds?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.equal(res.text, `"${name}" parameter not valid UTF-8`);
+      assert.equal(res.headers.get('content-type'), 'text/plain');
+    }
+    assert.equal((await s.request('GET', '?prefix=%FF')).text, '"prefix" parameter not valid UTF-8');
+    // A parameter no listing reads is ignored, whatever its bytes.
+    assert.deepEqual(await list('/bounds', 'whatever=%FF'), BOUNDS);
+  });
+
+  test('NUL is a character in query values; a broken %-escape stays as it stands', async () => {
+    assert.deepEqual(await list('/bounds', 'marker=a%00'), BOUNDS.slice(1));
+    assert.deepEqual(await list('/bounds', 'end_marker=b%00'), ['a', 'b']);
+    assert.deepEqual(await list('/bounds', 'prefix=%ZZ'), []);
+    assert.deepEqual(await list('/bounds', 'marker=%ZZ'), BOUNDS);
+    assert.deepEqual(await list('/bounds', 'prefix=b%2'), []);
+  });
+
   test('unit: chooseListingFormat and listingParams read parameters as Swift does', () => {
     assert.equal(chooseListingFormat(new Map(), undefined), 'text/plain');
     assert.equal(chooseListingFormat(new Map(), ''), 'text/plain');
