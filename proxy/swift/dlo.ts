@@ -65,8 +65,8 @@ export function dloMiddleware(s: Services): Middleware {
 
   /**
    * The manifest's own headers. A conditional or ranged request may have been answered
-   * about the manifest (304/412 on its ETag, 416 on its 0 bytes); those say nothing about
-   * the large object, so the headers are fetched again without the conditions.
+   * about the manifest (304/412 on its ETag, 416 on its 0 bytes): those answers say
+   * nothing about the large object, so the headers are fetched again without the conditions.
    */
   async function manifestHeaders(req: SwiftRequest, res: SwiftResponse, next: Handler): Promise<Record<string, string> | null> {
     if (res.status === 200 && isDlo(res.headers)) return res.headers;
@@ -114,8 +114,7 @@ export function dloMiddleware(s: Services): Middleware {
     }
     if ((req.method !== 'GET' && req.method !== 'HEAD') || req.query.get('multipart-manifest') === 'get') return next(req);
     const res = await next(req);
-    // An object server's 416 carries no metadata: a 0-byte DLO manifest asked for a Range looks like any other.
-    if (!isDlo(res.headers) && res.status !== 416) return res;
+    if (!isDlo(res.headers)) return res;
     const manifest = await manifestHeaders(req, res, next);
     if (!manifest) return res;
     drain(res);

@@ -239,7 +239,7 @@ async function* multipartBody(
 /**
  * GET/HEAD through the rest of the pipeline so that a manifest arrives whole: a client's
  * Range is about the large object, not about the manifest, so a manifest fetched with
- * one (206, or 416 for an empty DLO manifest) is fetched again without it.
+ * one (206, or 416 past its own few bytes) is fetched again without it.
  */
 export async function fetchManifestWhole(
   req: SwiftRequest,
@@ -247,19 +247,9 @@ export async function fetchManifestWhole(
   isManifest: (headers: Record<string, string>) => boolean,
 ): Promise<SwiftResponse> {
   const res = await next(req);
-  if (req.headers.range === undefined) return res;
-  const withoutRange = { ...req, headers: { ...req.headers } };
-  delete withoutRange.headers.range;
-  if (res.status === 206 && isManifest(res.headers)) {
-    drain(res);
-    return next(withoutRange);
-  }
-  if (res.status === 416) {
-    const probe = await next({ ...withoutRange, method: 'HEAD' });
-    if (isManifest(probe.headers)) {
-      drain(res);
-      return next(withoutRange);
-    }
-  }
-  return res;
+  if (req.headers.range === undefined || (res.status !== 206 && res.status !== 416) || !isManifest(res.headers)) return res;
+  drain(res);
+  const headers = { ...req.headers };
+  delete headers.range;
+  return next({ ...req, headers });
 }

@@ -64,6 +64,16 @@ describe('GET and HEAD headers', () => {
     assert.match(many.text, /Content-Range: bytes 8-9\/10\r\n\r\n89\r\n/);
   });
 
+  test('a Range past the end is 416: swob’s page under the object’s headers, Content-Range with its size', async () => {
+    const res = await s.request('GET', '/objs/digits', { headers: { range: 'bytes=10-' } });
+    assert.equal(res.status, 416);
+    assert.equal(res.headers.get('content-range'), 'bytes */10');
+    assert.equal(res.headers.get('content-type'), 'text/x-digits');
+    assert.equal(res.headers.get('etag'), md5(DIGITS));
+    assert.equal(res.text, RANGE_416_PAGE);
+    assert.equal((await s.request('HEAD', '/objs/digits', { headers: { range: 'bytes=10-' } })).status, 200);
+  });
+
   test('If-Match that fails is an empty 412 carrying the object’s ETag', async () => {
     const res = await s.request('GET', '/objs/digits', { headers: { 'if-match': '"nope"' } });
     assert.equal(res.status, 412);
