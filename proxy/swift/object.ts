@@ -4,8 +4,8 @@
 import { isTrue } from '../../common/http.js';
 import { Timestamp } from '../../common/timestamp.js';
 import { authorize } from '../auth/acl.js';
-import { ERROR_CONTENT_TYPE, fromStatus, methodNotAllowed, notFound, plainError } from '../errors.js';
-import { updateTargetHeaders } from '../replicas.js';
+import { ERROR_CONTENT_TYPE, SwiftError, fromStatus, methodNotAllowed, notFound, plainError, rangeNotSatisfiable } from '../errors.js';
+import { updateTargetHeaders, type ReplicaTarget } from '../replicas.js';
 import { checkMetadata, checkUploadLength, deleteAtFrom } from './constraints.js';
 import { STORED_OBJECT_HEADERS, backendHeaders, fromBackend, lastModified, pick, unquoteEtag } from './headers.js';
 import type { ResourceInfo } from './info-cache.js';
@@ -102,11 +102,16 @@ export function objectController(s: Services) {
     const info = (await authorizeIn(req, 'x-container-read')) ?? (await container(req));
     const { account, container: containerName, object } = req.path;
     const conditions = pick(req.headers, [...CONDITIONAL_HEADERS, 'x-backend-etag-is-at']);
-    const res = await s.replicas.read(objectTarget(s, account, containerName!, object!, info), req.method, backendHeaders(req, conditions), {
+    const target = objectTarget(s, account, containerName!, object!, info);
+    const res = await s.replicas.read(target, req.method, backendHeaders(req, conditions), {
       newest: isTrue(req.headers['x-newest']),
       log: req.log,
     });
     if (res.status === 412) return preconditionFailedAnswer(res.headers);
+    if (res.status === 416 && res.body) {
+      res.body.resume();
+      return rangeNotSatisfiableAnswer(req, res.headers, target);
+    }
     if (!res.body || res.status === 404) throw fromStatus(res.status);
     if (isExpired(res.headers)) {
       res.body.resume();
@@ -117,6 +122,29 @@ export function objectController(s: Services) {
     // Swift shows a plain object's ETag unquoted (clients check it against the body's MD5).
     if (headers.etag !== undefined) headers.etag = unquoteEtag(headers.etag);
     return { status: res.status, headers, body: req.method === 'HEAD' ? null : res.body };
+  }
+
+  /**
+   * A 416 as Swift's object server makes it (swob's page under the object's own headers,
+   * Content-Type included, plus Content-Range: bytes *&#47;size); when the object server
+   * sent no metadata with its 416, a HEAD fetches it.
+   */
+  async function rangeNotSatisfiableAnswer(req: SwiftRequest, backend: Record<string, string>, target: ReplicaTarget): Promise<SwiftResponse> {
+    let objectHeaders = backend;
+    if (backend['x-timestamp'] === undefined) {
+      const head = await s.replicas.read(target, 'HEAD', backendHeaders(req), { log: req.log });
+      head.body?.resume();
+      if (head.status !== 200) throw new SwiftError(416, undefined, pick(backend, ['content-range']));
+      objectHeaders = head.headers;
+    }
+    const headers = fromBackend(objectHeaders);
+    if (headers.etag !== undefined) headers.etag = unquoteEtag(headers.etag);
+    const page = rangeNotSatisfiable().body;
+    return {
+      status: 416,
+      headers: { ...headers, 'content-range': backend['content-range'] ?? '', 'content-length': String(Buffer.byteLength(page)) },
+      body: req.method === 'HEAD' ? null : page,
+    };
   }
 
   async function put(req: SwiftRequest): Promise<SwiftResponse> {
