@@ -110,7 +110,7 @@ const FIELD_ORDER = {
   // swift/account/utils.py account_listing_response
   account: ['name', 'count', 'bytes', 'last_modified'],
 } as const;
-/** The fields listing_formats writes first in an XML row, in this order (container_to_xml, account_to_xml). */
+/** The fields listing_formats writes in an XML row, in this order (container_to_xml, account_to_xml). */
 const XML_FIELDS = {
   container: ['name', 'hash', 'bytes', 'content_type', 'last_modified'],
   account: ['name', 'count', 'bytes', 'last_modified'],
@@ -172,9 +172,8 @@ function containerXml(name: string, items: ListingItem[]): string {
       inner += `<subdir name="${escapeAttribute(item.subdir)}">${xmlElement('name', item.subdir)}</subdir>`;
       continue;
     }
-    const standard: readonly string[] = XML_FIELDS.container;
-    const extra = Object.keys(item).filter((k) => !standard.includes(k)).sort();
-    inner += `<object>${[...standard, ...extra].map((field) => xmlElement(field, pythonStr(item[field]))).join('')}</object>`;
+    // Only these five: fields a middleware adds to the JSON rows (slo_etag…) stay out of XML.
+    inner += `<object>${XML_FIELDS.container.map((field) => xmlElement(field, pythonStr(item[field]))).join('')}</object>`;
   }
   const open = `<container name="${escapeAttribute(name)}"`;
   return XML_DECLARATION + (inner === '' ? `${open} />` : `${open}>${inner}</container>`);

@@ -276,6 +276,21 @@ describe('formats, byte for byte', () => {
     assert.deepEqual(await list(`/${q(container)}`, `reverse=1&marker=${q('😀.txt')}&end_marker=${q('<')}`), ['日本.txt', '<&>"\'.txt']);
   });
 
+  test('an SLO manifest is listed with its total size and slo_etag (JSON only, last)', async () => {
+    await put(s, '/slo-segs', '');
+    await put(s, '/slo-segs/one', 'a'.repeat(5));
+    await put(s, '/slo-segs/two', 'b'.repeat(7));
+    const manifest = JSON.stringify([{ path: '/slo-segs/one' }, { path: '/slo-segs/two' }]);
+    await put(s, `/slo-segs/${q('大きい😀')}?multipart-manifest=put`, manifest);
+    const res = await s.request('GET', `/slo-segs?format=json&prefix=${q('大')}`);
+    const [row] = rowsOf(res.text);
+    assert.equal(row!.bytes, 12);
+    assert.match(String(row!.slo_etag), /^"[0-9a-f]{32}"$/);
+    assert.deepEqual(Object.keys(row!), ['bytes', 'hash', 'name', 'content_type', 'last_modified', 'slo_etag']);
+    const xml = (await s.request('GET', `/slo-segs?format=xml&prefix=${q('大')}`)).text;
+    assert.match(xml, /<name>大きい😀<\/name><hash>[0-9a-f]{32}<\/hash><bytes>12<\/bytes><content_type>[^<]*<\/content_type><last_modified>[^<]+<\/last_modified><\/object><\/container>$/);
+  });
+
   test('an empty listing: 204 in plain text, [] in JSON, a self-closed element in XML', async () => {
     const plain = await s.request('GET', '/empty');
     assert.equal(plain.status, 204);
