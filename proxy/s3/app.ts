@@ -13,8 +13,10 @@ import { checkNameLengths } from '../swift/request.js';
 import { SwiftError } from '../errors.js';
 import { authenticate, type CredentialLookup } from './auth.js';
 import { S3Error, fromSwiftStatus } from './errors.js';
+import { drainBody } from './request.js';
 import { parseQueryPairs } from './signature-v4.js';
-import type { Command, S3Context, S3Request, S3Response } from './request.js';
+import type { S3Context, S3Request, S3Response } from './request.js';
+import { commandFor, type Handlers } from './operations.js';
 import { copyObject } from './commands/copy-object.js';
 import { createBucket } from './commands/create-bucket.js';
 import { deleteBucket } from './commands/delete-bucket.js';
@@ -74,65 +76,38 @@ export function isS3Request(url: string, headers: Record<string, string | string
   return virtualHostBucket(typeof headers.host === 'string' ? headers.host : undefined, domain) !== undefined;
 }
 
-/** The operation a request asks for (S3's REST routing: method, bucket/key, sub-resources). */
-function route(req: S3Request): Command {
-  const q = req.query;
-  const { method } = req;
-  if (req.bucket === undefined) {
-    if (method === 'GET') return listBuckets;
-  } else if (req.key === undefined) {
-    switch (method) {
-      case 'GET':
-        if (q.has('location')) return getBucketLocation;
-        if (q.get('list-type') === '2') return listObjects(2);
-        if (q.has('uploads')) return listMultipartUploads;
-        if (q.has('acl')) return getBucketAcl;
-        if (q.has('cors')) return getBucketCors;
-        if (q.has('versioning') || q.has('policy') || q.has('tagging') || q.has('lifecycle')) break;
-        return listObjects(1);
-      case 'HEAD':
-        return headBucket;
-      case 'PUT':
-        if (q.has('acl')) return putBucketAcl;
-        if (q.has('cors')) return putBucketCors;
-        if (q.size > 0) break;
-        return createBucket;
-      case 'DELETE':
-        if (q.has('cors')) return deleteBucketCors;
-        if (q.size > 0) break;
-        return deleteBucket;
-      case 'POST':
-        if (q.has('delete')) return deleteObjects;
-        break;
-    }
-  } else {
-    switch (method) {
-      case 'GET':
-      case 'HEAD':
-        if (q.has('uploadId') && method === 'GET') return listParts;
-        if (q.has('acl') && method === 'GET') return getObjectAcl;
-        if (q.has('attributes') && method === 'GET') return getObjectAttributes;
-        if (q.has('uploadId') || q.has('acl') || q.has('tagging') || q.has('attributes')) break;
-        return getObject;
-      case 'PUT':
-        if (q.has('uploadId')) return req.headers['x-amz-copy-source'] !== undefined ? uploadPartCopy : uploadPart;
-        if (q.has('acl')) return putObjectAcl;
-        if (q.has('tagging')) break;
-        return req.headers['x-amz-copy-source'] !== undefined ? copyObject : putObject;
-      case 'POST':
-        if (q.has('uploads')) return createMultipartUpload;
-        if (q.has('uploadId')) return completeMultipartUpload;
-        break;
-      case 'DELETE':
-        if (q.has('uploadId')) return abortMultipartUpload;
-        if (q.has('tagging')) break;
-        return deleteObject;
-    }
-  }
-  return async () => {
-    throw new S3Error('NotImplemented', 'This operation is not implemented by this server.');
-  };
-}
+/** The implemented operations: every other one of operations.ts answers NotImplemented. */
+export const HANDLERS: Handlers = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  ListObjects: listObjects(1),
+  ListObjectsV2: listObjects(2),
+  ListMultipartUploads: listMultipartUploads,
+  DeleteObjects: deleteObjects,
+  GetBucketAcl: getBucketAcl,
+  PutBucketAcl: putBucketAcl,
+  GetBucketCors: getBucketCors,
+  PutBucketCors: putBucketCors,
+  DeleteBucketCors: deleteBucketCors,
+  ListParts: listParts,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  CreateMultipartUpload: createMultipartUpload,
+  CopyObject: copyObject,
+  PutObject: putObject,
+  GetObject: getObject,
+  HeadObject: getObject,
+  DeleteObject: deleteObject,
+  GetObjectAcl: getObjectAcl,
+  PutObjectAcl: putObjectAcl,
+  GetObjectAttributes: getObjectAttributes,
+  // Versioning (GetBucketVersioning, PutBucketVersioning, ListObjectVersions): NotImplemented until implemented.
+};
 
 export function createS3Api(
   config: ProxyConfig,
@@ -215,7 +190,12 @@ export function createS3Api(
         res = await preflight(ctx, { bucket: unsignedBucket(input), headers: input.headers, transId: input.transId, log: input.log, hostUrl: input.hostUrl });
       } else {
         const req = await parse(input);
-        res = await route(req)(ctx, req);
+        const { command, headOf } = commandFor(HANDLERS, req);
+        res = await command(ctx, req);
+        if (headOf) {
+          drainBody(res);
+          res = { ...res, body: null };
+        }
         if (req.headers.origin !== undefined) Object.assign(res.headers, await actualRequestHeaders(ctx, req));
       }
     } catch (caught) {
