@@ -9,7 +9,7 @@ import { readBody } from '../backend.js';
 import { fromStatus, methodNotAllowed, serviceUnavailable } from '../errors.js';
 import { backendListingQuery, checkMetadata, listingParams } from './constraints.js';
 import { backendHeaders, fromBackend, metadataUpdates } from './headers.js';
-import { MAX_LISTING_BODY_BYTES, chooseListingFormat, formatListing, listingContentType, type ListingItem } from './listing-format.js';
+import { MAX_LISTING_BODY_BYTES, chooseListingFormat, formatListing, listingHeaders, type ListingItem } from './listing-format.js';
 import type { SwiftRequest, SwiftResponse } from './request.js';
 import { accountTarget, perReplica, type Services } from './services.js';
 
@@ -54,9 +54,13 @@ export function accountController(s: Services) {
     });
     let headers: Record<string, string>;
     let items: ListingItem[] = [];
+    // Swift's fake listing of an account not created yet is made by the proxy itself:
+    // no Accept-Ranges, which only answers relayed from a backend carry.
+    let relayed = true;
     if (res.status === 404) {
       res.body?.resume();
       headers = emptyAccountHeaders();
+      relayed = false;
     } else if (res.status < 200 || res.status >= 300 || !res.body) {
       res.body?.resume();
       throw fromStatus(res.status);
@@ -67,9 +71,14 @@ export function accountController(s: Services) {
     }
     delete headers['content-length'];
     delete headers['content-type'];
-    if (!isGet) return { status: 204, headers: { ...headers, 'content-type': listingContentType(format) } };
+    const withListingHeaders = (bodiless: boolean) => {
+      const out = { ...headers, ...listingHeaders(format, bodiless) };
+      if (!relayed) delete out['accept-ranges'];
+      return out;
+    };
+    if (!isGet) return { status: 204, headers: withListingHeaders(true) };
     const listing = formatListing('account', account, items, format);
-    return { status: listing.status, headers: { ...headers, 'content-type': listing.contentType }, body: listing.body };
+    return { status: listing.status, headers: withListingHeaders(listing.body === null), body: listing.body };
   }
 
   async function post(req: SwiftRequest): Promise<SwiftResponse> {

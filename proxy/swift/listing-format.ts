@@ -77,6 +77,16 @@ export function chooseListingFormat(query: Map<string, string>, accept: string |
 /** The Content-Type of a listing (GET or HEAD) in the chosen format. */
 export const listingContentType = (format: ListingFormat) => `${format}; charset=utf-8`;
 
+/**
+ * The headers of a listing answer besides the backend's: the format's Content-Type,
+ * Content-Length 0 when there is no body (HEAD, an empty plain listing), as Swift's
+ * listing_formats sets them, and Accept-Ranges, which Swift's proxy puts on every answer
+ * it relays from a backend (GetOrHeadHandler.get_working_response).
+ */
+export function listingHeaders(format: ListingFormat, bodiless: boolean): Record<string, string> {
+  return { 'content-type': listingContentType(format), 'accept-ranges': 'bytes', ...(bodiless ? { 'content-length': '0' } : {}) };
+}
+
 export type ListingItem = Record<string, unknown>;
 
 /**
