@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { isTrue } from '../../common/http.js';
 import type { SwiftPath } from '../../common/paths.js';
 import { readBody } from '../backend.js';
-import { SwiftError, entityTooLarge, statusLine } from '../errors.js';
+import { ERROR_CONTENT_TYPE, SwiftError, entityTooLarge, statusLine } from '../errors.js';
 import { BULK_FORMATS, bestMatch, bulkResponseBody } from './bulk-response.js';
 import { checkUploadLength } from './constraints.js';
 import { cleanContentType, unquoteEtag } from './headers.js';
@@ -38,6 +38,8 @@ const SYSMETA_SLO_SIZE = 'x-object-sysmeta-slo-size';
 const LISTING_ETAG_OVERRIDE = 'x-object-sysmeta-container-update-override-etag';
 /** slo.py's default `concurrency` for segment HEADs and deletes. */
 const CONCURRENCY = 2;
+/** Swift's bulk middleware, as slo.py builds it, sends delete keep-alives every 10 s (not the SLO yield_frequency). */
+const BULK_YIELD_FREQUENCY_MS = 10_000;
 /** What a heartbeat PUT sends between its whitespace and the result (slo.py's separator). */
 const HEARTBEAT_SEPARATOR = '\r\n\r\n';
 
@@ -77,6 +79,9 @@ function storedLastModified(lastModified: string | undefined): string {
   const date = Number.isNaN(ms) ? new Date() : new Date(ms);
   return `${date.toISOString().slice(0, 19)}.000000`;
 }
+
+/** An error's own text, as swob's Response.body reads it: empty for an error left to swob's default page. */
+const explicitBody = (err: SwiftError) => (err.body === err.message ? err.body : '');
 
 /**
  * '\n'.join(RESPONSE_REASONS[status]): what slo.py reports as "Response Body" for an error
@@ -265,7 +270,7 @@ export function sloMiddleware(s: Services): Middleware {
           return report({ 'Response Status': statusLine(422), 'Response Body': reasonLines(422) });
         }
         if (outcome.kind === 'failed') {
-          return report({ 'Response Status': statusLine(outcome.err.status), 'Response Body': outcome.err.body });
+          return report({ 'Response Status': statusLine(outcome.err.status), 'Response Body': explicitBody(outcome.err) });
         }
         const { res } = outcome;
         const fields: Record<string, string> = { 'Response Status': statusLine(res.status) };
@@ -371,6 +376,7 @@ export function sloMiddleware(s: Services): Middleware {
     };
     const failed: Problem[] = [];
     let failedStatus = 400;
+    let keepAlive = () => {};
 
     /** A manifest's entries, or the error the bulk delete reports for it. */
     const manifestEntries = async (name: string): Promise<StoredEntry[] | { code: number; message: string }> => {
@@ -405,6 +411,7 @@ export function sloMiddleware(s: Services): Middleware {
         if (!(err instanceof SwiftError)) throw err;
         status = err.status;
       }
+      keepAlive();
       if (status >= 200 && status < 300) (fields['Number Deleted'] as number)++;
       else if (status === 404) (fields['Number Not Found'] as number)++;
       else {
@@ -438,21 +445,41 @@ export function sloMiddleware(s: Services): Middleware {
       }
     };
 
-    try {
-      if (!outFormat) throw new SwiftError(406);
-      await work();
-      if (failed.length > 0) fields['Response Status'] = statusLine(failedStatus);
-      else if (!fields['Number Deleted'] && !fields['Number Not Found']) {
-        fields['Response Status'] = statusLine(400);
-        fields['Response Body'] = 'Invalid bulk delete.';
+    // Bulk's keep-alive: whitespace (first the XML declaration for XML) whenever a delete
+    // finishes more than BULK_YIELD_FREQUENCY_MS after the last one, then "\r\n\r\n" before the report.
+    const body = new Readable({ read() {} });
+    let lastYield = Date.now();
+    let toYield = outFormat?.endsWith('/xml') ? '<?xml version="1.0" encoding="UTF-8"?>\n' : ' ';
+    let separator = '';
+    keepAlive = () => {
+      if (Date.now() - lastYield <= BULK_YIELD_FREQUENCY_MS) return;
+      lastYield = Date.now();
+      body.push(toYield);
+      [toYield, separator] = [' ', '\r\n\r\n'];
+    };
+    const finish = async () => {
+      try {
+        if (!outFormat) throw new SwiftError(406);
+        await work();
+        if (failed.length > 0) fields['Response Status'] = statusLine(failedStatus);
+        else if (!fields['Number Deleted'] && !fields['Number Not Found']) {
+          fields['Response Status'] = statusLine(400);
+          fields['Response Body'] = 'Invalid bulk delete.';
+        }
+      } catch (err) {
+        if (err instanceof SwiftError) {
+          fields['Response Status'] = statusLine(err.status);
+          fields['Response Body'] = explicitBody(err);
+        } else {
+          req.log.error({ err: (err as Error).message }, 'SLO delete failed');
+          fields['Response Status'] = statusLine(500);
+        }
       }
-    } catch (err) {
-      if (!(err instanceof SwiftError)) throw err;
-      fields['Response Status'] = statusLine(err.status);
-      fields['Response Body'] = err.body;
-    }
-    const headers: Record<string, string> = outFormat ? { 'content-type': outFormat } : {};
-    return { status: 200, headers, body: bulkResponseBody(outFormat, fields, failed, 'delete') };
+      body.push(separator + bulkResponseBody(outFormat, fields, failed, 'delete'));
+      body.push(null);
+    };
+    void finish();
+    return { status: 200, headers: { 'content-type': outFormat ?? ERROR_CONTENT_TYPE }, body };
   }
 
   return async function slo(req: SwiftRequest, next: Handler): Promise<SwiftResponse> {

@@ -400,6 +400,15 @@ describe('multipart-manifest=delete reports', () => {
     assert.equal((await s.request('HEAD', '/slo/plain-object')).status, 200);
   });
 
+  test('an Accept nothing matches: the report says 406 (in text), nothing is deleted', async () => {
+    assert.equal((await putManifest('del-406', [{ path: '/segs/a' }])).status, 201);
+    const res = await s.request('DELETE', '/slo/del-406?multipart-manifest=delete', { headers: { accept: 'image/png' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/html; charset=UTF-8');
+    assert.equal(res.text, 'Number Deleted: 0\nNumber Not Found: 0\nResponse Body: \nResponse Status: 406 Not Acceptable\nErrors:\n');
+    assert.equal((await s.request('HEAD', '/slo/del-406')).status, 200);
+  });
+
   test('a missing manifest counts as not found; a missing segment too', async () => {
     const missing = await s.request('DELETE', '/slo/never-was?multipart-manifest=delete');
     assert.equal(missing.status, 200);
