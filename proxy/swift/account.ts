@@ -54,8 +54,7 @@ export function accountController(s: Services) {
     });
     let headers: Record<string, string>;
     let items: ListingItem[] = [];
-    // Swift's fake listing of an account not created yet is made by the proxy itself:
-    // no Accept-Ranges, which only answers relayed from a backend carry.
+    // Swift's listing of an account not created yet is made up by the proxy itself.
     let relayed = true;
     if (res.status === 404) {
       res.body?.resume();
@@ -71,14 +70,9 @@ export function accountController(s: Services) {
     }
     delete headers['content-length'];
     delete headers['content-type'];
-    const withListingHeaders = (bodiless: boolean) => {
-      const out = { ...headers, ...listingHeaders(format, bodiless) };
-      if (!relayed) delete out['accept-ranges'];
-      return out;
-    };
-    if (!isGet) return { status: 204, headers: withListingHeaders(true) };
+    if (!isGet) return { status: 204, headers: { ...headers, ...listingHeaders(format, { bodiless: true, relayed }) } };
     const listing = formatListing('account', account, items, format);
-    return { status: listing.status, headers: withListingHeaders(listing.body === null), body: listing.body };
+    return { status: listing.status, headers: { ...headers, ...listingHeaders(format, { bodiless: listing.body === null, relayed }) }, body: listing.body };
   }
 
   async function post(req: SwiftRequest): Promise<SwiftResponse> {

@@ -69,11 +69,11 @@ export function containerController(s: Services) {
     if (!req.owner) for (const name of OWNER_HEADERS) delete headers[name];
     if (!isGet) {
       res.body.resume();
-      return { status: 204, headers: { ...headers, ...listingHeaders(format, true) } };
+      return { status: 204, headers: { ...headers, ...listingHeaders(format, { bodiless: true, relayed: true }) } };
     }
     const items = (JSON.parse((await readBody(res.body, MAX_LISTING_BODY_BYTES)).toString('utf8')) as ListingItem[]).map(presentContainerItem);
     const listing = formatListing('container', container!, items, format);
-    return { status: listing.status, headers: { ...headers, ...listingHeaders(format, listing.body === null) }, body: listing.body };
+    return { status: listing.status, headers: { ...headers, ...listingHeaders(format, { bodiless: listing.body === null, relayed: true }) }, body: listing.body };
   }
 
   /** PUT and DELETE also tell the account servers, one account replica per container server. */

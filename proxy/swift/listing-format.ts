@@ -81,10 +81,14 @@ export const listingContentType = (format: ListingFormat) => `${format}; charset
  * The headers of a listing answer besides the backend's: the format's Content-Type,
  * Content-Length 0 when there is no body (HEAD, an empty plain listing), as Swift's
  * listing_formats sets them, and Accept-Ranges, which Swift's proxy puts on every answer
- * it relays from a backend (GetOrHeadHandler.get_working_response).
+ * it relays from a backend (GetOrHeadHandler.get_working_response) but not on one it
+ * makes up (the listing of an account not created yet).
  */
-export function listingHeaders(format: ListingFormat, bodiless: boolean): Record<string, string> {
-  return { 'content-type': listingContentType(format), 'accept-ranges': 'bytes', ...(bodiless ? { 'content-length': '0' } : {}) };
+export function listingHeaders(format: ListingFormat, answer: { bodiless: boolean; relayed: boolean }): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': listingContentType(format) };
+  if (answer.bodiless) headers['content-length'] = '0';
+  if (answer.relayed) headers['accept-ranges'] = 'bytes';
+  return headers;
 }
 
 export type ListingItem = Record<string, unknown>;
@@ -201,8 +205,7 @@ function accountXml(name: string, items: ListingItem[]): string {
 
 export interface FormattedListing {
   status: number;
-  contentType: string;
-  /** null for a 204, which carries no body (yet keeps its Content-Type, as in Swift). */
+  /** null for a 204, which carries no body (yet keeps its Content-Type, see listingHeaders). */
   body: string | null;
 }
 
@@ -213,7 +216,5 @@ export function formatListing(kind: 'account' | 'container', name: string, items
   if (format === 'application/json') body = pythonJson(rows);
   else if (format === 'text/plain') body = rows.map((row) => `${pythonStr(row.subdir ?? row.name)}\n`).join('');
   else body = kind === 'container' ? containerXml(name, rows) : accountXml(name, rows);
-  return body === ''
-    ? { status: 204, contentType: listingContentType(format), body: null }
-    : { status: 200, contentType: listingContentType(format), body };
+  return body === '' ? { status: 204, body: null } : { status: 200, body };
 }
