@@ -266,6 +266,14 @@ describe('server-side copy', () => {
     assert.equal(slash.text, 'Account name cannot contain slashes');
   });
 
+  test('the request’s conditions apply to the source: a failed If-Match is the source’s 412, nothing is written', async () => {
+    const res = await s.request('COPY', '/objs/src', { headers: { destination: 'objs/cond-copy', 'if-match': '"nope"' } });
+    assert.equal(res.status, 412);
+    assert.equal((await s.request('HEAD', '/objs/cond-copy')).status, 404);
+    const ok = await s.request('COPY', '/objs/src', { headers: { destination: 'objs/cond-copy', 'if-match': md5(DIGITS) } });
+    assert.equal(ok.status, 201);
+  });
+
   test('a copy request with a body is refused with Swift’s text', async () => {
     const res = await s.request('PUT', '/objs/with-body', { body: 'x', headers: { 'x-copy-from': 'objs/src' } });
     assert.equal(res.status, 400);

@@ -170,6 +170,21 @@ describe('inline data segments', () => {
     assert.equal(again.headers.get('etag'), `"${sloEtag}"`);
   });
 
+  test('COPY ?multipart-manifest=get copies the manifest, inline data included: the same SLO', async () => {
+    const res = await s.request('COPY', '/slo/mixed?multipart-manifest=get', { headers: { destination: '/slo/mixed-copy' } });
+    assert.equal(res.status, 201);
+    const get = await s.request('GET', '/slo/mixed-copy');
+    assert.equal(get.text, WHOLE);
+    assert.equal(get.headers.get('etag'), `"${sloEtag}"`);
+    assert.equal(get.headers.get('content-type'), 'text/x-mixed');
+    const flat = await s.request('COPY', '/slo/mixed', { headers: { destination: '/slo/mixed-flat', range: 'bytes=3-7' } });
+    assert.equal(flat.status, 201);
+    const flatGet = await s.request('GET', '/slo/mixed-flat');
+    assert.equal(flatGet.text, WHOLE.slice(3, 8));
+    assert.equal(flatGet.headers.get('x-static-large-object'), null);
+    assert.equal(flatGet.headers.get('etag'), md5(WHOLE.slice(3, 8)));
+  });
+
   test('data is stored with standard padding; padding beyond it is accepted', async () => {
     const res = await putManifest('padded', [{ path: '/segs/a' }, { data: 'eA===' }]);
     assert.equal(res.status, 201, res.text);
