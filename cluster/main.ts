@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_NODES, dataDirFrom, localNode, prepareDataDir, writeOpenrc } from './local-config.js';
 import { ensureDefaultRings } from './default-rings.js';
+import { StoragePolicies } from '../common/storage-policy.js';
 import { Supervisor } from './supervisor.js';
 import { loadProxyConfig, type UserEntry } from '../proxy/config.js';
 import { loadIdentityConfig } from '../identity/config.js';
@@ -34,7 +35,7 @@ const log = (event: Record<string, unknown>) =>
 
 async function main(): Promise<void> {
   const layout = prepareDataDir(dataDirFrom(process.argv.slice(2)));
-  await ensureDefaultRings(layout.dataDir, layout.ringDir, (msg) => log({ event: 'ring', msg }));
+  await ensureDefaultRings(layout.dataDir, layout.ringDir, (msg) => log({ event: 'ring', msg }), StoragePolicies.fromConfig(layout.config));
   const supervisor = new Supervisor(join(layout.dataDir, 'logs'), log);
 
   let stopping = false;

@@ -1,12 +1,13 @@
-// The object auditor: re-reads every object's current .data at a bounded rate
-// (auditor_bytes_per_second), checks its length and MD5 against the metadata written
-// with it, and moves a bad copy to <device>/quarantined/objects/, invalidating its suffix
-// so the next replication pass restores a good copy from another replica.
+// The object auditor: re-reads every object's current .data, of every storage policy, at
+// a bounded rate (auditor_bytes_per_second), checks its length and MD5 against the
+// metadata written with it, and moves a bad copy to <device>/quarantined/objects[-N]/,
+// invalidating its suffix so the next replication pass restores a good copy from
+// another replica.
 import { createHash } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Devices, type Device } from '../storage-node/index.js';
+import { Devices, policyDevice, type Device } from '../storage-node/index.js';
 import { classifyFiles, CorruptFileError, locateObject, quarantine, readTrailer } from '../storage-node/object/index.js';
 import type { DaemonContext } from './context.js';
 
@@ -41,13 +42,17 @@ export async function runAuditorPass(ctx: DaemonContext): Promise<AuditorStats> 
   let lastProgress = started;
   try {
     for (const name of (await readdir(ctx.devicesDir).catch(() => [] as string[])).sort()) {
-      const device = await devices.get(name).catch(() => null);
-      if (!device) continue;
-      for await (const hashDir of hashDirs(device)) {
-        await auditObject(device, hashDir, limiter, stats, ctx);
-        if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {
-          lastProgress = Date.now();
-          ctx.log.info({ objectsChecked: stats.objectsChecked, bytesChecked: stats.bytesChecked, quarantined: stats.quarantined }, 'auditor progress');
+      const found = await devices.get(name).catch(() => null);
+      if (!found) continue;
+      // Every storage policy's objects (objects/, objects-N/); a bad copy goes to quarantined/objects[-N]/.
+      for (const policy of ctx.config.policies.all) {
+        const device = policyDevice(found, policy.index);
+        for await (const hashDir of hashDirs(device)) {
+          await auditObject(device, hashDir, limiter, stats, ctx);
+          if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {
+            lastProgress = Date.now();
+            ctx.log.info({ objectsChecked: stats.objectsChecked, bytesChecked: stats.bytesChecked, quarantined: stats.quarantined }, 'auditor progress');
+          }
         }
       }
     }

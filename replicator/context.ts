@@ -6,18 +6,21 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PathHasher } from '../common/path-hash.js';
+import { objectRingName } from '../common/storage-policy.js';
 import { Ring, type Device as RingDevice } from '../ring-builder/index.js';
 import type { StorageConfig } from '../storage-node/index.js';
 
 export type RingKind = 'object' | 'container' | 'account';
+/** A ring file's name: a kind, or `object-N` (storage policy N's object ring). */
+export type RingName = RingKind | `object-${number}`;
 
 export interface DaemonContext {
   devicesDir: string;
   hasher: PathHasher;
   log: FastifyBaseLogger;
   config: StorageConfig;
-  /** The ring of a kind from `ring_dir`; rejects with a clear message when there is none. */
-  ring(kind: RingKind): Promise<Ring>;
+  /** The ring of a kind (or a policy's object ring) from `ring_dir`; rejects with a clear message when there is none. */
+  ring(kind: RingName): Promise<Ring>;
 }
 
 export class NoRingError extends Error {
@@ -25,7 +28,7 @@ export class NoRingError extends Error {
 }
 
 export function createDaemonContext(config: StorageConfig, hasher: PathHasher, log: FastifyBaseLogger): DaemonContext {
-  const rings = new Map<RingKind, Promise<Ring>>();
+  const rings = new Map<RingName, Promise<Ring>>();
   return {
     devicesDir: config.devices,
     hasher,
@@ -46,7 +49,27 @@ export function createDaemonContext(config: StorageConfig, hasher: PathHasher, l
   };
 }
 
-async function loadRing(config: StorageConfig, kind: RingKind): Promise<Ring> {
+/**
+ * The object ring of every storage policy this node knows. A policy whose ring file is
+ * missing is skipped (logged); with none at all, the pass fails as "no ring yet".
+ */
+export async function policyRings(ctx: DaemonContext): Promise<Array<{ policyIndex: number; ring: Ring }>> {
+  const found: Array<{ policyIndex: number; ring: Ring }> = [];
+  let missing: unknown;
+  for (const policy of ctx.config.policies.all) {
+    try {
+      found.push({ policyIndex: policy.index, ring: await ctx.ring(objectRingName(policy.index)) });
+    } catch (err) {
+      if (!(err instanceof NoRingError)) throw err;
+      missing ??= err;
+      ctx.log.warn({ policy: policy.name, err: err.message }, 'no object ring for this storage policy: its objects are left alone');
+    }
+  }
+  if (found.length === 0 && missing !== undefined) throw missing;
+  return found;
+}
+
+async function loadRing(config: StorageConfig, kind: RingName): Promise<Ring> {
   if (config.ring_dir === undefined) throw new NoRingError('no ring_dir: set it in the config file (or STOWAGE_RING_DIR)');
   const path = join(config.ring_dir, `${kind}.ring`);
   if (!existsSync(path)) throw new NoRingError(`no ${kind} ring at ${path}`);

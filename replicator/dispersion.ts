@@ -60,7 +60,7 @@ export async function dispersionMain(argv: string[]): Promise<number> {
     const [objectRing, containerRing] = await Promise.all([ctx.ring('object'), ctx.ring('container')]);
     const session = await login(options);
     if (options.command === 'populate') {
-      const result = await populate(session, objectRing, containerRing, options.coverage ?? 1);
+      const result = await populate(session, objectRing, containerRing, options.coverage ?? 1, config.policies.byIndex(0)!.name);
       if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else process.stdout.write(`Created ${result.containers} containers and ${result.objects} objects for dispersion reporting (${result.coverage}% coverage)\n`);
     } else {
@@ -141,7 +141,8 @@ function sampleNames(ring: Ring, wanted: number, partOf: (name: string) => numbe
 
 const wantedParts = (ring: Ring, coverage: number) => Math.max(1, Math.ceil((ring.partCount * coverage) / 100));
 
-async function populate(session: Session, objectRing: Ring, containerRing: Ring, coverage: number) {
+/** `policy0`: the name of storage policy 0, whose object ring the report checks (the default policy may be another). */
+async function populate(session: Session, objectRing: Ring, containerRing: Ring, coverage: number, policy0: string) {
   const queue = new PQueue({ concurrency: 8 });
   const send = async (method: string, path: string, headers: Record<string, string> = {}, body = '') => {
     const res = await request(`${session.storageUrl}${path}`, {
@@ -155,7 +156,7 @@ async function populate(session: Session, objectRing: Ring, containerRing: Ring,
   };
   const containers = sampleNames(containerRing, wantedParts(containerRing, coverage), (name) => containerRing.getPart(session.account, name));
   await Promise.all(containers.map((c) => queue.add(() => send('PUT', `/${quoteName(c)}`))));
-  await send('PUT', `/${OBJECTS_CONTAINER}`, { [COVERAGE_HEADER]: String(coverage) });
+  await send('PUT', `/${OBJECTS_CONTAINER}`, { [COVERAGE_HEADER]: String(coverage), 'x-storage-policy': policy0 });
   const objects = sampleNames(objectRing, wantedParts(objectRing, coverage), (name) => objectRing.getPart(session.account, OBJECTS_CONTAINER, name));
   await Promise.all(objects.map((o) => queue.add(() => send('PUT', `/${OBJECTS_CONTAINER}/${quoteName(o)}`, { 'content-type': 'text/plain' }, o))));
   await session.agent.close();

@@ -4,7 +4,8 @@
 // Each pass reads the queue containers this node holds as a primary, and for every row
 // that is due sends DELETE with X-If-Delete-At to the object's primaries (with the
 // container updates, so listings lose it), then removes the row from the queue. Past
-// day containers left empty are deleted.
+// day containers left empty are deleted. The object's primaries are those of its
+// container's storage policy, asked of the container servers once per pass.
 //
 // Several nodes hold each queue container; a row is handled by one of them only: the
 // primary whose place in the queue container's primary list is the row's hash modulo
@@ -16,7 +17,8 @@ import { Agent, request } from 'undici';
 import { quoteName } from '../common/paths.js';
 import { Timestamp } from '../common/timestamp.js';
 import type { Device as RingDevice, Ring } from '../ring-builder/index.js';
-import { localRingDevices, type DaemonContext } from './context.js';
+import { POLICY_INDEX_HEADER } from '../common/storage-policy.js';
+import { localRingDevices, policyRings, type DaemonContext } from './context.js';
 import { DbRpcClient } from './db-rpc-client.js';
 
 export const EXPIRING_OBJECTS_ACCOUNT = '.expiring_objects';
@@ -48,12 +50,14 @@ export async function runExpirerPass(ctx: DaemonContext): Promise<ExpirerStats> 
   const started = Date.now();
   const stats: ExpirerStats = { queues: 0, due: 0, expired: 0, stale: 0, failures: 0, queuesRemoved: 0, seconds: 0 };
   const log = ctx.log.child({ expirer: true });
-  const [containerRing, objectRing] = await Promise.all([ctx.ring('container'), ctx.ring('object')]);
+  const [containerRing, rings] = await Promise.all([ctx.ring('container'), policyRings(ctx)]);
+  const objectRings = new Map(rings.map((r) => [r.policyIndex, r.ring]));
   const rpc = new DbRpcClient();
   const agent = new Agent({ connections: 16, keepAliveTimeout: 10_000, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
   const queue = new PQueue({ concurrency: ctx.config.replication_concurrency });
   const nowS = Math.floor(Date.now() / 1000);
   const http = new Http(agent);
+  const policies = new ContainerPolicies(http, containerRing);
   try {
     for (const local of localRingDevices(containerRing, ctx.config).mine.values()) {
       for (const db of await queueDatabases(rpc, local)) {
@@ -68,7 +72,7 @@ export async function runExpirerPass(ctx: DaemonContext): Promise<ExpirerStats> 
         for (const row of rows.filter(mine)) {
           stats.due++;
           await queue.onSizeLessThan(2 * ctx.config.replication_concurrency);
-          void queue.add(() => expire(row, { http, containerRing, objectRing, queuePrimaries: primaries, queueDb: db, stats, log }));
+          void queue.add(() => expire(row, { http, containerRing, objectRings, policies, queuePrimaries: primaries, queueDb: db, stats, log }));
         }
         await queue.onIdle();
         if (day + 86400 <= nowS && rows.length === 0) {
@@ -121,7 +125,9 @@ async function dueRows(http: Http, local: RingDevice, db: QueueDatabase, nowS: n
 interface ExpireJob {
   http: Http;
   containerRing: Ring;
-  objectRing: Ring;
+  /** Each storage policy's object ring, by index. */
+  objectRings: ReadonlyMap<number, Ring>;
+  policies: ContainerPolicies;
   queuePrimaries: RingDevice[];
   queueDb: QueueDatabase;
   stats: ExpirerStats;
@@ -138,14 +144,22 @@ async function expire(row: string, job: ExpireJob): Promise<void> {
     return;
   }
   const [, deleteAt = '', account = '', container = '', object = ''] = m;
-  const { part, nodes } = job.objectRing.getNodes(account, container, object);
+  // The object lives in its container's storage policy's ring and directories.
+  const policyIndex = await job.policies.of(account, container);
+  const objectRing = policyIndex === undefined ? undefined : job.objectRings.get(policyIndex);
+  if (objectRing === undefined) {
+    stats.failures++;
+    log.warn({ row, policyIndex }, policyIndex === undefined ? 'container of an expiring object did not answer; will retry' : 'no object ring for the container\'s storage policy; will retry');
+    return;
+  }
+  const { part, nodes } = objectRing.getNodes(account, container, object);
   const listing = job.containerRing.getNodes(account, container);
   // The delete happens "at" X-Delete-At: a newer write of the object wins over it.
   const timestamp = Timestamp.parse(deleteAt).internal;
   const statuses = await Promise.all(
     nodes.map((node, i) => {
       const target = listing.nodes[i % listing.nodes.length];
-      const headers: Record<string, string> = { 'X-Timestamp': timestamp, 'X-If-Delete-At': deleteAt };
+      const headers: Record<string, string> = { 'X-Timestamp': timestamp, 'X-If-Delete-At': deleteAt, [POLICY_INDEX_HEADER]: String(policyIndex) };
       if (target) {
         headers['X-Container-Host'] = `${target.ip}:${target.port}`;
         headers['X-Container-Device'] = target.device;
@@ -172,6 +186,41 @@ async function removeRow(row: string, job: ExpireJob): Promise<void> {
   await Promise.all(job.queuePrimaries.map((d) => job.http.send('DELETE', d, job.queueDb.partition, names, { 'X-Timestamp': t })));
 }
 
+/**
+ * The storage policy index of containers, asked of their container servers once per pass
+ * (a container keeps its policy while it exists). A container that is gone counts as
+ * policy 0 (Swift's container_info); undefined when no container server answered.
+ */
+class ContainerPolicies {
+  private readonly known = new Map<string, Promise<number | undefined>>();
+
+  constructor(
+    private readonly http: Http,
+    private readonly ring: Ring,
+  ) {}
+
+  of(account: string, container: string): Promise<number | undefined> {
+    const key = JSON.stringify([account, container]);
+    let found = this.known.get(key);
+    if (found === undefined) {
+      found = this.ask(account, container);
+      this.known.set(key, found);
+    }
+    return found;
+  }
+
+  private async ask(account: string, container: string): Promise<number | undefined> {
+    const { part, nodes } = this.ring.getNodes(account, container);
+    for (const node of nodes) {
+      const answer = await this.http.head(node, part, [account, container]);
+      if (answer.status === 404) return 0;
+      const index = answer.headers[POLICY_INDEX_HEADER];
+      if (answer.status >= 200 && answer.status < 300) return typeof index === 'string' && /^\d+$/.test(index) ? Number(index) : 0;
+    }
+    return undefined;
+  }
+}
+
 /** Backend requests to storage nodes; a node that does not answer counts as status 0. */
 class Http {
   constructor(private readonly agent: Agent) {}
@@ -188,6 +237,16 @@ class Http {
       return res.statusCode;
     } catch {
       return 0;
+    }
+  }
+
+  async head(d: RingDevice, part: number | string, names: string[]): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+    try {
+      const res = await request(this.url(d, part, names), { method: 'HEAD', dispatcher: this.agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await res.body.dump();
+      return { status: res.statusCode, headers: res.headers };
+    } catch {
+      return { status: 0, headers: {} };
     }
   }
 

@@ -1,4 +1,5 @@
-// The object replicator: one pass over every partition of this node's devices. For each
+// The object replicator: one pass over every partition of this node's devices, for each
+// storage policy (its objects-N/ directories against its object-N ring). For each
 // partition it asks every other primary for its suffix hashes (REPLICATE), and for the
 // suffixes that differ, which files each object has; it then pushes only the files the
 // peer lacks and that are newer than what the peer has (.data/.ts, then .meta), as
@@ -12,9 +13,10 @@ import PQueue from 'p-queue';
 import { Agent, request } from 'undici';
 import { quoteName } from '../common/paths.js';
 import type { Device as RingDevice, Ring } from '../ring-builder/index.js';
-import { Devices, type Device } from '../storage-node/index.js';
+import { POLICY_INDEX_HEADER } from '../common/storage-policy.js';
+import { Devices, policyDevice, type Device } from '../storage-node/index.js';
 import { classifyFiles, readTrailer, getHashes, listObjects, cleanStaleTmp, type SuffixHashes } from '../storage-node/object/index.js';
-import { localRingDevices, type DaemonContext } from './context.js';
+import { localRingDevices, policyRings, type DaemonContext } from './context.js';
 
 export interface ObjectReplicatorStats {
   partitionsChecked: number;
@@ -50,41 +52,45 @@ export async function runObjectReplicatorPass(ctx: DaemonContext): Promise<Objec
     tmpRemoved: 0,
     seconds: 0,
   };
-  const ring = await ctx.ring('object');
+  const rings = await policyRings(ctx);
   const reclaimAgeS = ctx.config.reclaim_age;
   stats.tmpRemoved = await cleanStaleTmp(ctx.devicesDir, started - reclaimAgeS * 1000);
   const agent = new Agent({ connections: ctx.config.replication_concurrency + PARTITION_CONCURRENCY, keepAliveTimeout: 10_000 });
   const pushes = new PQueue({ concurrency: ctx.config.replication_concurrency });
   const partitions = new PQueue({ concurrency: PARTITION_CONCURRENCY });
   const devices = new Devices(ctx.devicesDir);
-  const job = new PartitionJob(ctx, ring, agent, pushes, stats, reclaimAgeS);
   let total = 0;
   const progress = setInterval(() => {
     ctx.log.info({ partitionsChecked: stats.partitionsChecked, partitions: total, objectsPushed: stats.objectsPushed, bytesMoved: stats.bytesMoved }, 'object replication progress');
   }, PROGRESS_EVERY_MS);
   try {
-    const { mine: local, ambiguous } = localRingDevices(ring, ctx.config);
-    for (const name of (await readdir(ctx.devicesDir).catch(() => [] as string[])).sort()) {
-      const device = await devices.get(name).catch(() => null);
-      if (!device) continue;
-      if (ambiguous.has(name)) {
-        stats.failures++;
-        ctx.log.error({ device: name, bind_ip: ctx.config.bind_ip }, 'several ring devices have this name and none has this node\'s bind_ip: device skipped (pass --bind-ip)');
-        continue;
+    // Each policy's partitions (objects-N/ of every device) against that policy's ring.
+    for (const { policyIndex, ring } of rings) {
+      const job = new PartitionJob(ctx, ring, policyIndex, agent, pushes, stats, reclaimAgeS);
+      const { mine: local, ambiguous } = localRingDevices(ring, ctx.config);
+      for (const name of (await readdir(ctx.devicesDir).catch(() => [] as string[])).sort()) {
+        const found = await devices.get(name).catch(() => null);
+        if (!found) continue;
+        const device = policyDevice(found, policyIndex);
+        if (ambiguous.has(name)) {
+          stats.failures++;
+          ctx.log.error({ device: name, bind_ip: ctx.config.bind_ip }, 'several ring devices have this name and none has this node\'s bind_ip: device skipped (pass --bind-ip)');
+          continue;
+        }
+        const parts = (await readdir(device.objects).catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
+        total += parts.length;
+        for (const part of parts) {
+          await partitions.onSizeLessThan(PARTITION_CONCURRENCY * 2);
+          void partitions.add(() =>
+            job.replicate(device, local.get(name), Number(part)).catch((err) => {
+              stats.failures++;
+              ctx.log.error({ err, device: name, part, policy: policyIndex }, 'partition replication failed');
+            }),
+          );
+        }
       }
-      const parts = (await readdir(device.objects).catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
-      total += parts.length;
-      for (const part of parts) {
-        await partitions.onSizeLessThan(PARTITION_CONCURRENCY * 2);
-        void partitions.add(() =>
-          job.replicate(device, local.get(name), Number(part)).catch((err) => {
-            stats.failures++;
-            ctx.log.error({ err, device: name, part }, 'partition replication failed');
-          }),
-        );
-      }
+      await partitions.onIdle();
     }
-    await partitions.onIdle();
     await pushes.onIdle();
   } finally {
     clearInterval(progress);
@@ -97,14 +103,20 @@ export async function runObjectReplicatorPass(ctx: DaemonContext): Promise<Objec
 }
 
 class PartitionJob {
+  /** Sent with every request to a peer, so it works in the same policy's directories. */
+  private readonly policyHeaders: Record<string, string>;
+
   constructor(
     private readonly ctx: DaemonContext,
     private readonly ring: Ring,
+    policyIndex: number,
     private readonly agent: Agent,
     private readonly pushes: PQueue,
     private readonly stats: ObjectReplicatorStats,
     private readonly reclaimAgeS: number,
-  ) {}
+  ) {
+    this.policyHeaders = { [POLICY_INDEX_HEADER]: String(policyIndex) };
+  }
 
   async replicate(device: Device, self: RingDevice | undefined, part: number): Promise<void> {
     if (part >= this.ring.partCount) {
@@ -201,6 +213,7 @@ class PartitionJob {
       const res = await request(`${peer.base}${quoteName(name)}`, {
         method: 'PUT',
         headers: {
+          ...this.policyHeaders,
           'x-backend-replication-file': fileName,
           'x-backend-replication-body-length': String(bodyLength),
           'x-timestamp': fileName.slice(0, fileName.lastIndexOf('.')),
@@ -230,7 +243,7 @@ class PartitionJob {
   private async replicateCall(peer: Peer, body: { list?: string[]; recalculate?: string[] }): Promise<{ hashes: SuffixHashes; objects?: Record<string, string[]> }> {
     const res = await request(`${peer.base}/REPLICATE`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...this.policyHeaders, 'content-type': 'application/json' },
       body: JSON.stringify(body),
       dispatcher: this.agent,
       headersTimeout: REQUEST_TIMEOUT_MS,

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import PQueue from 'p-queue';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PathHasher } from '../common/path-hash.js';
-import { DIR_MODE, Devices, UpdateSender, listAsyncPendings, readAsyncPending, type Device } from '../storage-node/index.js';
+import { DIR_MODE, Devices, UpdateSender, listAsyncPendings, policyDevice, readAsyncPending, type Device, type StorageConfig } from '../storage-node/index.js';
 
 export interface UpdaterOptions {
   devicesDir: string;
@@ -14,6 +14,8 @@ export interface UpdaterOptions {
   log: FastifyBaseLogger;
   timeoutMs?: number;
   concurrency?: number;
+  /** The node's settings: their storage policies say which async_pending[-N] directories to replay (none: policy 0's). */
+  config?: Pick<StorageConfig, 'policies'>;
 }
 
 export interface UpdaterStats {
@@ -34,12 +36,17 @@ export async function runUpdaterPass(options: UpdaterOptions): Promise<UpdaterSt
   try {
     const names = await readdir(options.devicesDir).catch(() => [] as string[]);
     for (const name of names.sort()) {
-      const device = await devices.get(name).catch(() => null);
-      if (!device) continue;
-      for await (const path of listAsyncPendings(device.root)) {
-        stats.found++;
-        await queue.onSizeLessThan(64); // bounded memory however many files wait
-        void queue.add(() => replay(device, path, sender, stats, options.log));
+      const found = await devices.get(name).catch(() => null);
+      if (!found) continue;
+      // async_pending/ and each storage policy's async_pending-N/: a pending that fails
+      // again is rewritten in its own directory (the sender writes to device.asyncPending).
+      for (const policy of options.config?.policies.all ?? [{ index: 0 }]) {
+        const device = policyDevice(found, policy.index);
+        for await (const path of listAsyncPendings(device.root, basename(device.asyncPending))) {
+          stats.found++;
+          await queue.onSizeLessThan(64); // bounded memory however many files wait
+          void queue.add(() => replay(device, path, sender, stats, options.log));
+        }
       }
     }
     await queue.onIdle();

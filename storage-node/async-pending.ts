@@ -1,5 +1,6 @@
 // Async pendings: container (or account) updates that could not be delivered, saved as
-// <device>/async_pending/<suffix>/<hash>-<timestamp> for the updater to replay. <hash> is
+// <device>/async_pending/<suffix>/<hash>-<timestamp> (async_pending-N/ for the objects of
+// storage policy N, as Swift) for the updater to replay. <hash> is
 // the placement hash of the path the update is about (/a/c/o for an object's container
 // update, /a/c for a container's account update), <suffix> its last 3 hex digits.
 import { readdir, readFile } from 'node:fs/promises';
@@ -39,9 +40,9 @@ export async function writeAsyncPending(device: Device, path: string, pending: A
   await writeDurably(device.tmp, path, Buffer.from(JSON.stringify(pending)));
 }
 
-/** The files under <device>/async_pending, oldest timestamp first within each suffix. */
-export async function* listAsyncPendings(deviceRoot: string): AsyncGenerator<string> {
-  const root = join(deviceRoot, 'async_pending');
+/** The files under <device>/<dirName> (async_pending, or async_pending-N of policy N), oldest timestamp first within each suffix. */
+export async function* listAsyncPendings(deviceRoot: string, dirName = 'async_pending'): AsyncGenerator<string> {
+  const root = join(deviceRoot, dirName);
   const suffixes = await readdir(root).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw err;
