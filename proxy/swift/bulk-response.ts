@@ -1,49 +1,21 @@
 // The answer format Swift's bulk middleware shares with SLO (bulk.get_response_body): a
 // result dictionary plus a list of [name, status] errors, as text/plain "Key: value"
 // lines, JSON, or XML, whichever the client's Accept header prefers (swob's best_match).
-import { pythonJson } from './python-format.js';
-
-export const BULK_FORMATS = ['text/plain', 'application/json', 'application/xml', 'text/xml'] as const;
-export type BulkFormat = (typeof BULK_FORMATS)[number];
-
-const TOKEN = '[^()<>@,;:\\\\"/\\[\\]?={}\\x00-\\x20\\x7f]+';
-const QUOTED = '"(?:[^"]|(?:\\\\.))*"';
-const EXTENSION = `(?:\\s*;\\s*(?:${TOKEN})\\s*=\\s*(?:${TOKEN}|${QUOTED}))`;
-const MEDIA_RANGE = new RegExp(`^\\s*(${TOKEN})/(${TOKEN})(${EXTENSION}*?\\s*)$`);
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+import { SwiftError } from '../errors.js';
+import { chooseListingFormat, pythonJson, type ListingFormat } from './listing-format.js';
 
 /**
- * swob's Accept.best_match: the first option the most preferred media range (by q, exact
- * before globbed) matches; options[0] without an Accept header; null when nothing matches;
- * 'invalid' for a header that does not parse.
+ * swob's Accept.best_match over bulk's formats (text/plain, application/json,
+ * application/xml, text/xml — the listings' offers, so the listings' matcher serves):
+ * text/plain without an Accept header, null when the header is malformed or nothing matches.
  */
-export function bestMatch(accept: string | undefined, options: readonly string[]): string | null | 'invalid' {
-  if (!accept) return options[0] ?? null;
-  const types: { pattern: RegExp; q: number; exact: boolean }[] = [];
-  for (const item of accept.split(',')) {
-    const m = MEDIA_RANGE.exec(item);
-    if (!m) return 'invalid';
-    const [, type, subtype, params] = m as unknown as [string, string, string, string];
-    let q = 1;
-    let seenQ = false;
-    for (const param of params.split(';').map((p) => p.trim()).filter(Boolean)) {
-      const parts = param.split('=');
-      if (parts.length !== 2) return 'invalid';
-      if (parts[0]!.trim() !== 'q') continue;
-      if (seenQ) return 'invalid';
-      seenQ = true;
-      q = Number(parts[1]!.trim());
-      if (Number.isNaN(q)) return 'invalid';
-    }
-    const part = (p: string) => (p === '*' ? TOKEN : escapeRegExp(p));
-    types.push({ pattern: new RegExp(`^${part(type)}/${part(subtype)}$`), q, exact: type !== '*' && subtype !== '*' });
+export function bulkFormat(accept: string | undefined): ListingFormat | null {
+  try {
+    return chooseListingFormat(new Map(), accept);
+  } catch (err) {
+    if (err instanceof SwiftError) return null;
+    throw err;
   }
-  // A stable sort by (q, exact), highest first, as Python's sort(reverse=True) keeps ties in order.
-  types.sort((a, b) => b.q - a.q || Number(b.exact) - Number(a.exact));
-  for (const { pattern } of types) {
-    for (const option of options) if (pattern.test(option)) return option;
-  }
-  return null;
 }
 
 const xmlEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

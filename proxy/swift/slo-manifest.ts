@@ -6,7 +6,7 @@
 // Swift's. Also the SLO ETag and size, and the "raw" format that turns one into the other.
 import { createHash } from 'node:crypto';
 import { plainError, SwiftError } from '../errors.js';
-import { pythonJson } from './python-format.js';
+import { pythonJson } from './listing-format.js';
 import { parseSegmentRange, rangesForLength, type ByteRange } from './ranges.js';
 
 /** An object-backed entry of a stored manifest. */
@@ -172,14 +172,14 @@ export function storedManifestBody(entries: readonly StoredEntry[]): Buffer {
   return Buffer.from(pythonJson(ordered), 'utf8');
 }
 
-/** ?format=raw: the stored manifest back in the PUT format (keys sorted, as slo.py dumps it). */
+/** ?format=raw: the stored manifest back in the PUT format, keys in sorted order as slo.py dumps it (sort_keys=True). */
 export function rawManifestBody(entries: readonly StoredEntry[]): Buffer {
   const raw = entries.map((e) =>
     isDataEntry(e)
       ? { data: e.data }
-      : { etag: e.hash, path: e.name, size_bytes: e.bytes, ...(e.range !== undefined ? { range: e.range } : {}) },
+      : { etag: e.hash, path: e.name, ...(e.range !== undefined ? { range: e.range } : {}), size_bytes: e.bytes },
   );
-  return Buffer.from(pythonJson(raw, true), 'utf8');
+  return Buffer.from(pythonJson(raw), 'utf8');
 }
 
 /** A stored manifest read back; anything else is Swift's 500 "Unable to load SLO manifest". */

@@ -10,7 +10,7 @@ import { isTrue } from '../../common/http.js';
 import type { SwiftPath } from '../../common/paths.js';
 import { readBody } from '../backend.js';
 import { ERROR_CONTENT_TYPE, SwiftError, entityTooLarge, statusLine } from '../errors.js';
-import { BULK_FORMATS, bestMatch, bulkResponseBody } from './bulk-response.js';
+import { bulkFormat, bulkResponseBody } from './bulk-response.js';
 import { checkUploadLength } from './constraints.js';
 import { cleanContentType, unquoteEtag } from './headers.js';
 import { guessContentType } from './mime.js';
@@ -53,11 +53,6 @@ function segmentPath(account: string, name: string): SwiftPath | null {
   return { account, container: trimmed.slice(0, slash), object: trimmed.slice(slash + 1) };
 }
 
-/** The result format a client asked for with Accept (text/plain when it did not, or asked oddly). */
-function bulkFormat(req: SwiftRequest): string {
-  const match = bestMatch(req.headers.accept, BULK_FORMATS);
-  return match === null || match === 'invalid' ? 'text/plain' : match;
-}
 
 /** Concurrency-limited map that keeps the order of its input. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -225,7 +220,8 @@ export function sloMiddleware(s: Services): Middleware {
     if (objectSegments > s.config.max_manifest_segments) {
       throw entityTooLarge(`Number of object-backed segments must be <= ${s.config.max_manifest_segments}`);
     }
-    const format = bulkFormat(req);
+    // A manifest PUT answers in text/plain when Accept is missing, malformed or matches nothing.
+    const format = bulkFormat(req.headers.accept) ?? 'text/plain';
     if (isTrue(req.query.get('heartbeat'))) return heartbeatPut(req, entries, next, format);
     const outcome = await checkAndStore(req, entries, next, () => {});
     switch (outcome.kind) {
@@ -366,8 +362,7 @@ export function sloMiddleware(s: Services): Middleware {
    * delete. Always a 200 whose body reports the outcome ("Response Status" etc.).
    */
   async function deleteManifest(req: SwiftRequest, next: Handler): Promise<SwiftResponse> {
-    const format = bestMatch(req.headers.accept, BULK_FORMATS);
-    const outFormat = format === 'invalid' ? null : format;
+    const outFormat = bulkFormat(req.headers.accept);
     const fields: Record<string, string | number> = {
       'Response Status': statusLine(200),
       'Response Body': '',
