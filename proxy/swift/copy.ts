@@ -9,11 +9,10 @@
 // manifest keeps its X-Object-Manifest.
 import { Readable } from 'node:stream';
 import { isTrue } from '../../common/http.js';
-import type { SwiftPath } from '../../common/paths.js';
+import { quoteName, type SwiftPath } from '../../common/paths.js';
 import { entityTooLarge, plainError, preconditionFailed } from '../errors.js';
 import { CONDITIONAL_HEADERS } from './conditional.js';
 import { isInternalHeader, pick } from './headers.js';
-import { pythonQuote } from './python-format.js';
 import { checkNameLengths, parseObjectRef, subrequest, type SwiftRequest, type SwiftResponse } from './request.js';
 import { drain } from './segments.js';
 import type { Handler, Middleware, Services } from './services.js';
@@ -106,8 +105,8 @@ export function copyMiddleware(s: Services): Middleware {
     const res = await next({ ...req, method: 'PUT', headers, query, body, continueBody: () => {} });
     const copied: Record<string, string> = {
       ...copiedMetadata(headers),
-      'x-copied-from': pythonQuote(`${source.container}/${source.object}`),
-      'x-copied-from-account': pythonQuote(source.account),
+      'x-copied-from': quoteName(`${source.container}/${source.object}`),
+      'x-copied-from-account': quoteName(source.account),
     };
     if (src.headers['last-modified']) copied['x-copied-from-last-modified'] = src.headers['last-modified'];
     return { ...res, headers: { ...res.headers, ...copied } };

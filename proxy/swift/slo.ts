@@ -7,14 +7,13 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isTrue } from '../../common/http.js';
-import type { SwiftPath } from '../../common/paths.js';
+import { quoteName, type SwiftPath } from '../../common/paths.js';
 import { readBody } from '../backend.js';
 import { ERROR_CONTENT_TYPE, SwiftError, entityTooLarge, statusLine } from '../errors.js';
 import { bulkFormat, bulkResponseBody } from './bulk-response.js';
 import { checkUploadLength } from './constraints.js';
 import { cleanContentType, unquoteEtag } from './headers.js';
 import { guessContentType } from './mime.js';
-import { pythonQuote } from './python-format.js';
 import { rangesForLength } from './ranges.js';
 import { subrequest, type SwiftRequest, type SwiftResponse } from './request.js';
 import { MAX_NESTING, drain, fetchManifestWhole, segmentedResponse, type Segment } from './segments.js';
@@ -124,7 +123,7 @@ export function sloMiddleware(s: Services): Middleware {
 
   /** slo.py's validate_seg_dict: the stored entry and its length, or the entry's problems. */
   function checkSegment(entry: Extract<PutEntry, { path: string }>, head: SwiftResponse, isLast: boolean, problems: Problem[]) {
-    const name = pythonQuote(entry.path);
+    const name = quoteName(entry.path);
     if (head.status < 200 || head.status >= 300) {
       problems.push([name, statusLine(head.status)]);
       return null;
@@ -411,7 +410,7 @@ export function sloMiddleware(s: Services): Middleware {
       else if (status === 404) (fields['Number Not Found'] as number)++;
       else {
         if (status >= 500) failedStatus = 502;
-        failed.push([pythonQuote(name), statusLine(status)]);
+        failed.push([quoteName(name), statusLine(status)]);
       }
     };
 
@@ -433,7 +432,7 @@ export function sloMiddleware(s: Services): Middleware {
         }
         if (item.error) {
           if (item.error.code === 404) (fields['Number Not Found'] as number)++;
-          else failed.push([pythonQuote(item.name), item.error.message]);
+          else failed.push([quoteName(item.name), item.error.message]);
           continue;
         }
         await deleteObject(item.name);
