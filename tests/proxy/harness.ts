@@ -196,7 +196,7 @@ export class TestCluster {
     for (const [i, { name, kind }] of rings.entries()) {
       const builder = RingBuilder.create(this.options.partPower, 3, 0);
       for (const node of this.nodes) this.addToBuilder(builder, kind, node);
-      // Another seed per policy ring, so policies place one object on different devices.
+      // Another seed per policy ring: a placement of its own, not a copy of policy 0's.
       builder.rebalance({ seed: 1 + Math.max(0, i - 2) });
       this.builders.set(name, builder);
       await writeRingFile(join(this.ringDir, `${name}.ring`), builder.ringData());

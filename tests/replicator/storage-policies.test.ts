@@ -138,3 +138,20 @@ test('expirer: a policy-1 object whose X-Delete-At passed is deleted in objects-
   const listing = JSON.parse((await session.request('GET', '/silver?format=json')).text) as Array<{ name: string }>;
   assert.ok(!listing.some((o) => o.name === object));
 });
+
+test('container replicator: a container replica made by replication has the container\'s policy', async () => {
+  const containerRing = await cluster.ring('container');
+  const { part, nodes } = containerRing.getNodes(session.account, 'silver-replicated');
+  const late = cluster.nodeOf(nodes[0]!);
+  await cluster.stopNode(late);
+  assert.equal((await session.request('PUT', '/silver-replicated', { headers: { 'x-storage-policy': 'silver' } })).status, 201);
+  await cluster.startNode(late);
+  await cluster.restartProxy();
+  const node = cluster.nodes[late - 1]!;
+  const url = `http://${node.ip}:${node.ports.container}/${node.device}/${part}/${session.account}/silver-replicated`;
+  assert.equal((await fetch(url, { method: 'HEAD' })).status, 404, 'the replica that was down has no copy yet');
+  await runEverywhere(cluster, 'container-replicator');
+  const head = await fetch(url, { method: 'HEAD' });
+  assert.equal(head.status, 204);
+  assert.equal(head.headers.get('x-backend-storage-policy-index'), '1');
+});
