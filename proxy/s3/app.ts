@@ -37,7 +37,10 @@ import { uploadPart, uploadPartCopy } from './commands/upload-part.js';
 import { getObjectAttributes } from './commands/get-object-attributes.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './commands/acl.js';
 import { deleteBucketCors, getBucketCors, putBucketCors } from './commands/bucket-cors.js';
+import { getBucketVersioning, putBucketVersioning } from './commands/bucket-versioning.js';
+import { listObjectVersions } from './commands/list-object-versions.js';
 import { actualRequestHeaders, preflight } from './cors.js';
+import { deleteBucketTagging, deleteObjectTagging, getBucketTagging, getObjectTagging, putBucketTagging, putObjectTagging } from './commands/tagging.js';
 
 export interface S3HttpRequest {
   method: string;
@@ -106,7 +109,15 @@ export const HANDLERS: Handlers = {
   GetObjectAcl: getObjectAcl,
   PutObjectAcl: putObjectAcl,
   GetObjectAttributes: getObjectAttributes,
-  // Versioning (GetBucketVersioning, PutBucketVersioning, ListObjectVersions): NotImplemented until implemented.
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
+  GetBucketTagging: getBucketTagging,
+  PutBucketTagging: putBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
+  GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
+  ListObjectVersions: listObjectVersions,
 };
 
 export function createS3Api(

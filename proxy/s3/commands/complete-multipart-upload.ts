@@ -10,6 +10,8 @@ import { S3Error, fromSwiftStatus } from '../errors.js';
 import { MIN_PART_SIZE, deleteSegments, requireUpload, storedParts, uploadIdOf, uploadMarkerName, type StoredPart } from '../multipart.js';
 import { SYSMETA_S3_ETAG, objectWriteHeaders, s3ObjectHeaders } from '../objects.js';
 import { readSmallPayload } from '../payload.js';
+import { prepareWrite } from '../versioning.js';
+import { SYSMETA_TAGGING } from '../tagging.js';
 import { drainBody, isSuccess, responseText, swift, xmlResponse, type Command, type S3Context, type S3Request } from '../request.js';
 import { parseXml, toXml } from '../xml.js';
 
@@ -92,12 +94,17 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
   const container = segmentsContainer(bucket);
   const manifest = JSON.stringify(chosen.map((p) => ({ path: `/${container}/${p.name}`, etag: p.etag, size_bytes: p.size })));
   const replaced = await replacedSegments(ctx, req);
+  // In a bucket with versioning the object replaced is archived (its parts stay in use).
+  const versioned = await prepareWrite(ctx, req, bucket, key);
   // The marker's stored content headers and metadata, as written at CreateMultipartUpload.
   const shown = s3ObjectHeaders(marker);
   delete shown['content-length'];
   const headers: Record<string, string> = {
     ...objectWriteHeaders(shown),
     [SYSMETA_S3_ETAG]: etag,
+    ...(versioned?.headers ?? {}),
+    // The x-amz-tagging of CreateMultipartUpload, kept on the marker.
+    ...Object.fromEntries(Object.entries(marker).filter(([name]) => name.startsWith(SYSMETA_TAGGING))),
     'content-length': String(Buffer.byteLength(manifest)),
   };
   const res = await swift(ctx, req, {
@@ -115,9 +122,9 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
     throw res.status === 400 ? new S3Error('InvalidPart', undefined, { UploadId: uploadId }) : fromSwiftStatus(res.status, { bucket, key });
   }
   const used = new Set(chosen.map((p) => p.name));
-  const leftovers = [...stored.map((p) => p.name).filter((n) => !used.has(n)), ...replaced.filter((n) => !used.has(n)), uploadMarkerName(key, uploadId)];
+  const leftovers = [...stored.map((p) => p.name).filter((n) => !used.has(n)), ...(versioned?.archived ? [] : replaced.filter((n) => !used.has(n))), uploadMarkerName(key, uploadId)];
   await deleteSegments(ctx, req, leftovers);
-  return xmlResponse(
+  const answer = xmlResponse(
     toXml('CompleteMultipartUploadResult', {
       Location: `${req.hostUrl}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
       Bucket: bucket,
@@ -125,4 +132,6 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
       ETag: `"${etag}"`,
     }),
   );
+  if (versioned) answer.headers['x-amz-version-id'] = versioned.versionId;
+  return answer;
 };

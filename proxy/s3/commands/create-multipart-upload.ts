@@ -5,6 +5,7 @@ import { requireBucket, segmentsContainer } from '../buckets.js';
 import { fromSwiftStatus } from '../errors.js';
 import { newUploadId, uploadMarkerName } from '../multipart.js';
 import { objectWriteHeaders } from '../objects.js';
+import { taggingWriteHeaders } from '../tagging.js';
 import { drainBody, isSuccess, swift, xmlResponse, type Command } from '../request.js';
 import { toXml } from '../xml.js';
 
@@ -17,7 +18,7 @@ export const createMultipartUpload: Command = async (ctx, req) => {
   drainBody(made);
   if (!isSuccess(made.status)) throw fromSwiftStatus(made.status, { bucket });
   const uploadId = newUploadId();
-  const headers: Record<string, string> = { ...objectWriteHeaders(req.headers), 'content-length': '0' };
+  const headers: Record<string, string> = { ...objectWriteHeaders(req.headers), ...taggingWriteHeaders(req.headers), 'content-length': '0' };
   if (headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream';
   const res = await swift(ctx, req, { method: 'PUT', container, object: uploadMarkerName(key, uploadId), headers });
   drainBody(res);

@@ -1,11 +1,27 @@
 // GetObject and HeadObject (GET/HEAD /<bucket>/<key>): a Swift object GET/HEAD with
 // Range and the conditional headers (evaluated by the object servers), the answer's
-// headers in S3's form, and response-* query overrides of the content headers.
+// headers in S3's form, and response-* query overrides of the content headers. With
+// ?versionId= the version is read where it lives (the plain object when it is the latest,
+// else the versions container); a delete marker is 405 by id, 404 NoSuchKey when latest.
 import { requireBucket } from '../buckets.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { SYSMETA_S3_ETAG, s3ObjectHeaders } from '../objects.js';
 import { objectParts, partNumberOf } from '../multipart.js';
+import { objectTags } from '../tagging.js';
 import { drainBody, swift, type Command, type S3Context, type S3Request } from '../request.js';
+import {
+  SYSMETA_VERSION_ID,
+  checkVersionId,
+  currentVersion,
+  findArchived,
+  newestArchived,
+  shownContentType,
+  versionIdOf,
+  versionTime,
+  versionTsOf,
+  versioningState,
+  versionsContainer,
+} from '../versioning.js';
 
 const PASSED_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 const OVERRIDES = ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'];
@@ -41,9 +57,39 @@ export const getObject: Command = async (ctx, req) => {
     if (headers.range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
     if (part.range) headers.range = part.range;
   }
-  const res = await swift(ctx, req, { method: req.method, container: bucket, object: key, headers });
+  const versionId = req.query.get('versionId');
+  let container = bucket;
+  let object = key;
+  if (versionId !== undefined) {
+    checkVersionId(versionId);
+    await versioningState(ctx, req, bucket); // NoSuchBucket
+    const current = await currentVersion(ctx, req, bucket, key);
+    if (!current || current.versionId !== versionId) {
+      const archived = await findArchived(ctx, req, bucket, key, versionId);
+      if (!archived) throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+      if (archived.deleteMarker) {
+        throw new S3Error(
+          'MethodNotAllowed',
+          undefined,
+          { Method: req.method, ResourceType: 'DeleteMarker' },
+          { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId, 'last-modified': new Date(versionTime(archived.ts)).toUTCString() },
+        );
+      }
+      container = versionsContainer(bucket);
+      object = archived.name;
+    }
+  }
+  const res = await swift(ctx, req, { method: req.method, container, object, headers });
   if (res.status === 404) {
     drainBody(res);
+    if (versionId !== undefined) throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+    if ((await versioningState(ctx, req, bucket)) !== undefined) {
+      // The latest version may be a delete marker: S3 says so.
+      const newest = await newestArchived(ctx, req, bucket, key);
+      if (newest?.deleteMarker) {
+        throw new S3Error('NoSuchKey', undefined, { Key: key }, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': newest.versionId });
+      }
+    }
     await requireBucket(ctx, req);
     throw new S3Error('NoSuchKey', undefined, { Key: key });
   }
@@ -56,7 +102,18 @@ export const getObject: Command = async (ctx, req) => {
   if (res.status === 416) throw new S3Error('InvalidRange', undefined, { RangeRequested: req.headers.range ?? '' });
   if (res.status < 200 || res.status >= 300) throw fromSwiftStatus(res.status, { bucket, key });
   const out = s3ObjectHeaders(res.headers);
+  if (out['content-type'] !== undefined) out['content-type'] = shownContentType(out['content-type']);
+  if (res.headers[SYSMETA_VERSION_ID] !== undefined && res.headers[SYSMETA_VERSION_ID] !== '') {
+    // When the version was written (an archived or restored copy was stored later).
+    out['last-modified'] = new Date(versionTime(versionTsOf(res.headers))).toUTCString();
+    out['x-amz-version-id'] = versionIdOf(res.headers);
+  } else if (versionId !== undefined || (await versioningState(ctx, req, bucket)) !== undefined) {
+    out['x-amz-version-id'] = 'null';
+  }
   if (part) out['x-amz-mp-parts-count'] = String(part.count);
+  // GetObject tells how many tags the object has (when it has any); HeadObject does not.
+  const tagCount = objectTags(res.headers).length;
+  if (tagCount > 0 && req.method === 'GET') out['x-amz-tagging-count'] = String(tagCount);
   for (const name of OVERRIDES) {
     const value = req.query.get(`response-${name}`);
     if (value !== undefined) out[name] = value;

@@ -4,7 +4,9 @@
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { objectWriteHeaders, quoteEtag } from '../objects.js';
 import { decodePayload } from '../payload.js';
+import { taggingWriteHeaders } from '../tagging.js';
 import { isSuccess, swift, type Command, type S3Context, type S3Request, type S3Response } from '../request.js';
+import { prepareWrite } from '../versioning.js';
 
 /** Content-MD5 (base64 of 16 bytes) as the hex ETag Swift checks the body against. */
 export function contentMd5Etag(req: S3Request): string | undefined {
@@ -50,10 +52,16 @@ export async function putBody(
 export const putObject: Command = async (ctx, req) => {
   const bucket = req.bucket!;
   const key = req.key!;
-  const headers = { ...objectWriteHeaders(req.headers), ...writeConditions(req) };
+  const headers = { ...objectWriteHeaders(req.headers), ...taggingWriteHeaders(req.headers), ...writeConditions(req) };
+  // In a bucket with versioning the current object is archived first (../versioning.ts).
+  const versioned = await prepareWrite(ctx, req, bucket, key, { ifNoneMatch: headers['if-none-match'] !== undefined });
+  if (versioned) Object.assign(headers, versioned.headers);
   const { res, checksums } = await putBody(ctx, req, bucket, key, headers);
   if (res.status === 404) throw fromSwiftStatus(404, { bucket });
   if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
   if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key }, typeof res.body === 'string' ? res.body : undefined);
-  return { status: 200, headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...checksums } };
+  return {
+    status: 200,
+    headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...checksums, ...(versioned ? { 'x-amz-version-id': versioned.versionId } : {}) },
+  };
 };
