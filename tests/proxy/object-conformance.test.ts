@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { TEST_USERS } from '../../proxy/config.js';
 import { Session, TestCluster } from './harness.js';
 
 let cluster: TestCluster;
@@ -23,7 +24,8 @@ const DLO_ETAG = md5(SEGMENTS.map(md5).join(''));
 const RANGE_416_PAGE = '<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not available.</p></html>';
 
 before(async () => {
-  cluster = await TestCluster.start();
+  // A tempauth user whose account name is UTF-8 (AUTH_日本), for copies between accounts named so.
+  cluster = await TestCluster.start({ proxy: { users: { ...TEST_USERS, '日本:😀': { key: 'ключ', groups: ['.admin'] } } } });
   s = await Session.login(cluster);
   for (const c of ['objs', 'dseg', 'dlo', enc('日本')]) assert.equal((await s.request('PUT', `/${c}`)).status, 201);
   assert.equal((await s.request('PUT', '/objs/digits', { body: DIGITS, headers: { 'content-type': 'text/x-digits' } })).status, 201);
@@ -272,6 +274,27 @@ describe('server-side copy', () => {
     assert.equal((await s.request('HEAD', '/objs/cond-copy')).status, 404);
     const ok = await s.request('COPY', '/objs/src', { headers: { destination: 'objs/cond-copy', 'if-match': md5(DIGITS) } });
     assert.equal(ok.status, 201);
+  });
+
+  test('X-Copy-From-Account and Destination-Account name a UTF-8 account, raw or quoted; X-Copied-From-Account is quoted', async () => {
+    const login = await cluster.request('GET', '/auth/v1.0', { headers: { 'x-auth-user': wire('日本:😀'), 'x-auth-key': wire('ключ') } });
+    assert.equal(login.status, 200);
+    const token = login.headers.get('x-auth-token')!;
+    const account = 'AUTH_日本';
+    const quoted = 'AUTH_%E6%97%A5%E6%9C%AC';
+    const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+      cluster.request(method, `/v1/${quoted}${path}`, { token, headers, ...(body !== undefined ? { body } : {}) });
+    assert.equal((await req('PUT', '/c')).status, 201);
+    assert.equal((await req('PUT', '/c/src', {}, 'utf8 account')).status, 201);
+    const fromRaw = await req('PUT', '/c/from-raw', { 'x-copy-from': 'c/src', 'x-copy-from-account': wire(account) });
+    assert.equal(fromRaw.status, 201);
+    assert.equal(fromRaw.headers.get('x-copied-from-account'), quoted);
+    const toQuoted = await req('COPY', '/c/src', { destination: 'c/to-quoted', 'destination-account': quoted });
+    assert.equal(toQuoted.status, 201);
+    for (const name of ['from-raw', 'to-quoted']) assert.equal((await req('GET', `/c/${name}`)).text, 'utf8 account');
+    // Another account's container needs its ACL: test:tester may not write into AUTH_日本.
+    const denied = await s.request('COPY', '/objs/src', { headers: { destination: 'c/x', 'destination-account': quoted } });
+    assert.equal(denied.status, 403);
   });
 
   test('a copy request with a body is refused with Swift’s text', async () => {
