@@ -78,6 +78,13 @@ describe('a cluster without configured policies: Policy-0 alone', () => {
     assert.equal((await s.request('HEAD', '/nope')).status, 404);
   });
 
+  test('a UTF-8 policy name comes back in the 400 text as UTF-8 (Swift 2.30 double-encodes it: a deliberate difference)', async () => {
+    const wire = Buffer.from('göld-🪙', 'utf8').toString('latin1');
+    const res = await s.request('PUT', '/utf8-policy', { headers: { 'x-storage-policy': wire } });
+    assert.equal(res.status, 400);
+    assert.equal(res.text, "Invalid X-Storage-Policy 'göld-🪙'");
+  });
+
   test('an empty X-Storage-Policy counts as none (Swift: "if not policy_name")', async () => {
     assert.equal((await s.request('PUT', '/empty-policy', { headers: { 'x-storage-policy': '' } })).status, 201);
     assert.equal((await s.request('HEAD', '/empty-policy')).headers.get('x-storage-policy'), 'Policy-0');
