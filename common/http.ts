@@ -1,7 +1,8 @@
 // Decoding a raw request target the way Swift's WSGI stack does: the path is
 // percent-decoded to bytes that must be UTF-8 without NUL (else 412, as Swift), query
-// parameters are decoded like Python's parse_qs (first value of a repeated key wins)
-// and, as in Swift, refused only by the code that reads them (see parseQuery).
+// parameters are decoded as swob's Request.params does (dict(parse_qsl(…)): the last
+// value of a repeated key wins) and, as in Swift, refused only by the code that reads
+// them (see parseQuery).
 import { textFromWire } from './header-text.js';
 
 /** A request line Swift would refuse; `status` is 400 (malformed) or 412 (bad UTF-8/NUL). */
@@ -90,7 +91,7 @@ export function parseQuery(rawQuery: string): Map<string, string> {
     const eq = pair.indexOf('=');
     const key = decodeParam(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeParam(pair.slice(eq + 1));
-    if (!query.has(key)) query.set(key, value);
+    query.set(key, value);
   }
   return query;
 }

@@ -385,6 +385,12 @@ describe('format and Accept negotiation (swob best_match)', () => {
     assert.deepEqual(await list('/bounds', 'whatever=%FF'), BOUNDS);
   });
 
+  test('a repeated parameter: the last value wins (swob reads dict(parse_qsl(…)))', async () => {
+    assert.deepEqual(await list('/bounds', 'limit=1&limit=3'), ['a', 'b', 'b/1']);
+    const res = await s.request('GET', '/bounds?format=xml&format=json&limit=1');
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+  });
+
   test('NUL is a character in query values; a broken %-escape stays as it stands', async () => {
     assert.deepEqual(await list('/bounds', 'marker=a%00'), BOUNDS.slice(1));
     assert.deepEqual(await list('/bounds', 'end_marker=b%00'), ['a', 'b']);
