@@ -349,11 +349,15 @@ describe('format and Accept negotiation (swob best_match)', () => {
   });
 
   test('nothing acceptable is 406, a malformed Accept is 400, matching is case-sensitive', async () => {
-    assert.equal(await typeFor('', 'image/png'), 406);
+    const none = await s.request('GET', '/bounds', { headers: { accept: 'image/png' } });
+    assert.equal(none.status, 406);
+    assert.equal(none.text, '<html><h1>Not Acceptable</h1><p>The resource is not available in a format acceptable to your browser.</p></html>');
+    assert.equal(none.headers.get('content-type'), 'text/html; charset=UTF-8');
     assert.equal(await typeFor('', 'Application/JSON'), 406);
     const bad = await s.request('GET', '/bounds', { headers: { accept: 'garbage' } });
     assert.equal(bad.status, 400);
     assert.equal(bad.text, 'Invalid Accept header');
+    assert.equal(bad.headers.get('content-type'), 'text/html; charset=UTF-8');
     assert.equal(await typeFor('', 'text/plain;q=0.5;q=0.6'), 400);
     assert.equal(await typeFor('', 'text/plain;q=high'), 400);
     assert.equal(await typeFor('', 'application/json, '), 400);
