@@ -17,6 +17,7 @@ import { drainBody } from './request.js';
 import { parseQueryPairs } from './signature-v4.js';
 import type { S3Context, S3Request, S3Response } from './request.js';
 import { commandFor, type Handlers } from './operations.js';
+import { conditionalWrite } from './write-conditions.js';
 import { copyObject } from './commands/copy-object.js';
 import { createBucket } from './commands/create-bucket.js';
 import { deleteBucket } from './commands/delete-bucket.js';
@@ -98,11 +99,11 @@ export const HANDLERS: Handlers = {
   ListParts: listParts,
   UploadPart: uploadPart,
   UploadPartCopy: uploadPartCopy,
-  CompleteMultipartUpload: completeMultipartUpload,
+  CompleteMultipartUpload: conditionalWrite(completeMultipartUpload),
   AbortMultipartUpload: abortMultipartUpload,
   CreateMultipartUpload: createMultipartUpload,
-  CopyObject: copyObject,
-  PutObject: putObject,
+  CopyObject: conditionalWrite(copyObject),
+  PutObject: conditionalWrite(putObject),
   GetObject: getObject,
   HeadObject: getObject,
   DeleteObject: deleteObject,

@@ -12,6 +12,7 @@ import { SYSMETA_S3_ETAG, objectWriteHeaders, s3ObjectHeaders } from '../objects
 import { readSmallPayload } from '../payload.js';
 import { prepareWrite } from '../versioning.js';
 import { SYSMETA_TAGGING } from '../tagging.js';
+import { ifNoneMatchHeader } from '../write-conditions.js';
 import { drainBody, isSuccess, responseText, swift, xmlResponse, type Command, type S3Context, type S3Request } from '../request.js';
 import { parseXml, toXml } from '../xml.js';
 
@@ -95,7 +96,7 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
   const manifest = JSON.stringify(chosen.map((p) => ({ path: `/${container}/${p.name}`, etag: p.etag, size_bytes: p.size })));
   const replaced = await replacedSegments(ctx, req);
   // In a bucket with versioning the object replaced is archived (its parts stay in use).
-  const versioned = await prepareWrite(ctx, req, bucket, key);
+  const versioned = await prepareWrite(ctx, req, bucket, key, { ifNoneMatch: req.headers['if-none-match'] !== undefined });
   // The marker's stored content headers and metadata, as written at CreateMultipartUpload.
   const shown = s3ObjectHeaders(marker);
   delete shown['content-length'];
@@ -106,6 +107,8 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
     // The x-amz-tagging of CreateMultipartUpload, kept on the marker.
     ...Object.fromEntries(Object.entries(marker).filter(([name]) => name.startsWith(SYSMETA_TAGGING))),
     'content-length': String(Buffer.byteLength(manifest)),
+    // If-None-Match: * is evaluated by the object servers (If-Match before: ../write-conditions.ts).
+    ...ifNoneMatchHeader(req),
   };
   const res = await swift(ctx, req, {
     method: 'PUT',
@@ -117,6 +120,7 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
   });
   drainBody(res);
   if (res.status === 404) throw fromSwiftStatus(404, { bucket });
+  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
   if (!isSuccess(res.status)) {
     req.log.warn({ status: res.status, body: typeof res.body === 'string' ? res.body : undefined }, 'multipart manifest refused');
     throw res.status === 400 ? new S3Error('InvalidPart', undefined, { UploadId: uploadId }) : fromSwiftStatus(res.status, { bucket, key });

@@ -91,6 +91,10 @@ const CONDITIONS: Record<string, string> = {
 export function copySourceConditions(req: S3Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, swiftName] of Object.entries(CONDITIONS)) if (req.headers[name] !== undefined) out[swiftName] = req.headers[name]!;
+  // S3's precedence (RFC 7232): if-match decides over if-unmodified-since, if-none-match
+  // over if-modified-since (if-match true + if-unmodified-since false copies).
+  if (out['if-match'] !== undefined) delete out['if-unmodified-since'];
+  if (out['if-none-match'] !== undefined) delete out['if-modified-since'];
   return out;
 }
 

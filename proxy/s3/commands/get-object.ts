@@ -8,6 +8,7 @@ import { S3Error, fromSwiftStatus } from '../errors.js';
 import { SYSMETA_S3_ETAG, s3ObjectHeaders } from '../objects.js';
 import { objectParts, partNumberOf } from '../multipart.js';
 import { objectTags } from '../tagging.js';
+import { readConditions } from '../conditions.js';
 import { drainBody, swift, type Command, type S3Context, type S3Request } from '../request.js';
 import {
   SYSMETA_VERSION_ID,
@@ -23,7 +24,6 @@ import {
   versionsContainer,
 } from '../versioning.js';
 
-const PASSED_HEADERS = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'];
 const OVERRIDES = ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'];
 
 /**
@@ -51,7 +51,10 @@ export const getObject: Command = async (ctx, req) => {
   // "<md5 of md5s>-N", kept in sysmeta, where it has one (awscli sends If-Match on the
   // ranged GETs of a download).
   const headers: Record<string, string> = { 'x-backend-etag-is-at': SYSMETA_S3_ETAG };
-  for (const name of PASSED_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name]!;
+  if (req.headers.range !== undefined) headers.range = req.headers.range;
+  // S3's precedence of the conditional headers (../conditions.ts).
+  const conditions = readConditions(req.headers);
+  Object.assign(headers, conditions.read);
   const part = req.query.has('partNumber') ? await partRange(ctx, req) : undefined;
   if (part) {
     if (headers.range !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
@@ -79,6 +82,11 @@ export const getObject: Command = async (ctx, req) => {
       object = archived.name;
     }
   }
+  if (conditions.precheck) {
+    const head = await swift(ctx, req, { method: 'HEAD', container, object, headers: { 'x-backend-etag-is-at': SYSMETA_S3_ETAG, ...conditions.precheck } });
+    drainBody(head);
+    if (head.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: conditions.condition412 ?? 'If-Match' });
+  }
   const res = await swift(ctx, req, { method: req.method, container, object, headers });
   if (res.status === 404) {
     drainBody(res);
@@ -98,7 +106,7 @@ export const getObject: Command = async (ctx, req) => {
     const shown = s3ObjectHeaders(res.headers);
     return { status: 304, headers: { ...(shown.etag ? { etag: shown.etag } : {}), ...(shown['last-modified'] ? { 'last-modified': shown['last-modified'] } : {}) } };
   }
-  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: req.headers['if-match'] ? 'If-Match' : 'If-Unmodified-Since' });
+  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: conditions.condition412 ?? 'If-Match' });
   if (res.status === 416) throw new S3Error('InvalidRange', undefined, { RangeRequested: req.headers.range ?? '' });
   if (res.status < 200 || res.status >= 300) throw fromSwiftStatus(res.status, { bucket, key });
   const out = s3ObjectHeaders(res.headers);

@@ -5,6 +5,7 @@ import { S3Error, fromSwiftStatus } from '../errors.js';
 import { objectWriteHeaders, quoteEtag } from '../objects.js';
 import { decodePayload } from '../payload.js';
 import { taggingWriteHeaders } from '../tagging.js';
+import { ifNoneMatchHeader } from '../write-conditions.js';
 import { isSuccess, swift, type Command, type S3Context, type S3Request, type S3Response } from '../request.js';
 import { prepareWrite } from '../versioning.js';
 
@@ -17,14 +18,8 @@ export function contentMd5Etag(req: S3Request): string | undefined {
   return digest.toString('hex');
 }
 
-/** If-None-Match on a write: only "*" (do not overwrite) exists in S3. */
-export function writeConditions(req: S3Request): Record<string, string> {
-  const noneMatch = req.headers['if-none-match'];
-  if (req.headers['if-match'] !== undefined) throw new S3Error('NotImplemented', 'If-Match on writes is not supported.');
-  if (noneMatch === undefined) return {};
-  if (noneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'If-None-Match on writes only supports "*".');
-  return { 'if-none-match': '*' };
-}
+/** The conditions a write carries to the object servers (If-Match is checked before: ../write-conditions.ts). */
+export const writeConditions = (req: S3Request): Record<string, string> => ifNoneMatchHeader(req);
 
 /**
  * Streams the request's body (through the payload checks) into a Swift object PUT. Returns
