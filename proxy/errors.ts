@@ -54,7 +54,7 @@ export class SwiftError extends Error {
   readonly contentType: string;
 
   constructor(status: number, message?: string, headers: Record<string, string> = {}, contentType = ERROR_CONTENT_TYPE) {
-    const [title, explanation] = REASONS[status] ?? ['Unknown', ''];
+    const { title, explanation } = reason(status);
     super(message ?? title);
     this.status = status;
     this.headers = headers;
@@ -95,4 +95,10 @@ export const serviceUnavailable = (message?: string) => new SwiftError(503, mess
 export const fromStatus = (status: number) => new SwiftError(status);
 
 export const statusLine = (status: number) => `${status} ${REASONS[status]?.[0] ?? 'Unknown'}`;
+
+/** Swift's reason phrase and explanation for a status ("" when it has none). */
+export const reason = (status: number): { title: string; explanation: string } => {
+  const [title, explanation] = REASONS[status] ?? ['Unknown', ''];
+  return { title, explanation };
+};
 

@@ -10,7 +10,7 @@ import { STREAMED_BODY, boundRequestBodies } from '../common/body-timeouts.js';
 import { headersFromWire, wireFromText } from '../common/header-text.js';
 import { announcesBody, decodePath, splitTarget } from '../common/http.js';
 import type { ProxyConfig } from './config.js';
-import { SwiftError, badRequest, methodNotAllowed, realmHeader, tooManyAttempts } from './errors.js';
+import { SwiftError, methodNotAllowed, realmHeader, tooManyAttempts } from './errors.js';
 import { AttemptsExceeded } from '../common/rate-limit.js';
 import { AuthAttempts } from './auth/attempts.js';
 import { TempAuth } from './auth/tempauth.js';
@@ -58,20 +58,24 @@ function requestHeaders(raw: http.IncomingMessage): Record<string, string> {
 export const titleCase = (name: string) => name.toLowerCase().replace(/(^|[^a-z])([a-z])/g, (_m, before: string, letter: string) => before + letter.toUpperCase());
 
 /**
- * Sets response headers on the raw response, so that they keep Swift's spelling (fastify's
- * own header map lower-cases names) and go out as the UTF-8 bytes of their text.
+ * Sets response headers on the raw response, so that they keep their spelling (fastify's
+ * own header map lower-cases names) and go out as the UTF-8 bytes of their text. Swift
+ * title-cases names; S3 sends them as they are (lower-case x-amz-meta-*, which clients
+ * take the metadata keys from).
  */
-function setResponseHeaders(reply: FastifyReply, headers: Record<string, string>): void {
-  for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(titleCase(name), wireFromText(value));
+function setResponseHeaders(reply: FastifyReply, headers: Record<string, string>, spell: (name: string) => string = titleCase): void {
+  for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(spell(name), wireFromText(value));
 }
 
+const asGiven = (name: string) => name;
+
 /**
- * Sends a Swift response. A text body goes out as a Buffer: Node writes the header block
+ * Sends a Swift or S3 response. A text body goes out as a Buffer: Node writes the header block
  * with a string body's encoding (UTF-8), which would mangle the latin1 bytes of headers.
  */
-function sendSwift(reply: FastifyReply, method: string, res: SwiftResponse): FastifyReply {
+function sendResponse(reply: FastifyReply, method: string, res: SwiftResponse, spell: (name: string) => string): FastifyReply {
   reply.code(res.status);
-  setResponseHeaders(reply, withoutInternalHeaders(res.headers));
+  setResponseHeaders(reply, withoutInternalHeaders(res.headers), spell);
   if (method === 'HEAD' || res.body === null || res.body === undefined) {
     return reply.send();
   }
@@ -214,15 +218,6 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
     config: STREAMED_BODY,
     handler: async (request, reply) => {
       const headers = withoutInternalHeaders(requestHeaders(request.raw));
-      // X-Static-Large-Object is set by the SLO layer only (Swift refuses it from clients).
-      if (headers['x-static-large-object'] !== undefined) {
-        if (request.method === 'PUT') {
-          throw badRequest(
-            'X-Static-Large-Object is a reserved header. To create a static large object add query param multipart-manifest=put.',
-          );
-        }
-        delete headers['x-static-large-object'];
-      }
       const { path, query } = parseSwiftUrl(request.originalUrl, config);
       const req: SwiftRequest = {
         method: request.method,
@@ -238,7 +233,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         depth: 0,
         owner: false,
       };
-      return sendSwift(reply, request.method, await api(req));
+      return sendResponse(reply, request.method, await api(req), titleCase);
     },
   });
 
@@ -259,7 +254,7 @@ export function createProxyServer(config: ProxyConfig, rings: Rings, replicas: R
         continueBody: continuer(request, reply),
         source: request.ip,
       });
-      return sendSwift(reply, request.method, res);
+      return sendResponse(reply, request.method, res, asGiven);
     },
   });
   return app;

@@ -28,6 +28,7 @@ export function capabilities(config: ProxyConfig): Record<string, unknown> {
       max_manifest_segments: config.max_manifest_segments,
       max_manifest_size: config.max_manifest_size,
       min_segment_size: config.min_segment_size,
+      yield_frequency: config.slo_yield_frequency_ms / 1000,
     },
     dlo: { max_segments: config.max_dlo_segments },
   };

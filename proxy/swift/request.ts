@@ -127,13 +127,8 @@ export function unroutable(rawUrl: string): SwiftError {
  */
 export function parseSwiftUrl(rawUrl: string, limits: NameLimits): { path: SwiftPath; query: Map<string, string> } {
   const { decoded, rawQuery } = decodeTarget(rawUrl);
-  let query: Map<string, string>;
-  try {
-    query = parseQuery(rawQuery);
-  } catch (err) {
-    if (err instanceof RequestTargetError) throw new SwiftError(err.status, err.message);
-    throw err;
-  }
+  // Nothing in a query is refused here: whoever reads a parameter checks it (as Swift's get_param).
+  const query = parseQuery(rawQuery);
   const versionEnd = decoded.indexOf('/', 1);
   if (versionEnd < 0 || !API_VERSIONS.has(decoded.slice(1, versionEnd))) throw unroutable(rawUrl);
   const rest = decoded.slice(versionEnd + 1);

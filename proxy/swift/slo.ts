@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { isTrue } from '../../common/http.js';
 import { quoteName, type SwiftPath } from '../../common/paths.js';
 import { readBody } from '../backend.js';
-import { ERROR_CONTENT_TYPE, SwiftError, entityTooLarge, statusLine } from '../errors.js';
+import { ERROR_CONTENT_TYPE, SwiftError, entityTooLarge, reason, statusLine } from '../errors.js';
 import { bulkFormat, bulkResponseBody } from './bulk-response.js';
 import { checkUploadLength } from './constraints.js';
 import { cleanContentType, unquoteEtag } from './headers.js';
@@ -79,11 +79,11 @@ const explicitBody = (err: SwiftError) => (err.body === err.message ? err.body :
 
 /**
  * '\n'.join(RESPONSE_REASONS[status]): what slo.py reports as "Response Body" for an error
- * it made without a body of its own (read back from swob's page for the status).
+ * it made without a body of its own.
  */
 function reasonLines(status: number): string {
-  const page = /^<html><h1>(.*)<\/h1><p>(.*)<\/p><\/html>$/.exec(new SwiftError(status).body);
-  return page ? `${page[1]}\n${page[2]}` : statusLine(status).slice(4);
+  const { title, explanation } = reason(status);
+  return explanation ? `${title}\n${explanation}` : title;
 }
 
 type Problem = [segment: string, reason: string];
