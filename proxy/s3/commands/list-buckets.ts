@@ -1,5 +1,5 @@
-// ListBuckets (GET /): the caller's account listing, without the hidden segments
-// containers, paged as AWS pages it: prefix, max-buckets (1–10,000, and never more than
+// ListBuckets (GET /): the caller's account listing, without the hidden segments and
+// versions containers, paged as AWS pages it: prefix, max-buckets (1–10,000, and never more than
 // 10,000 without it) and an opaque continuation-token. The account listing is read one
 // backend page at a time and reading stops once the answer is full, so a request costs
 // at most one page beyond what it returns, however many buckets the account has.
@@ -7,6 +7,7 @@ import { SEGMENTS_SUFFIX, owner } from '../buckets.js';
 import { S3Error, fromSwiftStatus } from '../errors.js';
 import { listingTime } from '../objects.js';
 import { isSuccess, responseText, swift, xmlResponse, type Command } from '../request.js';
+import { VERSIONS_SUFFIX } from '../versioning.js';
 import { toXml } from '../xml.js';
 
 const MAX_BUCKETS = 10_000;
@@ -41,7 +42,7 @@ export const listBuckets: Command = async (ctx, req) => {
     if (!isSuccess(res.status)) throw fromSwiftStatus(res.status);
     const rows = res.status === 204 ? [] : (JSON.parse(await responseText(res)) as Array<{ name: string; last_modified?: string }>);
     for (const row of rows) {
-      if (row.name.endsWith(SEGMENTS_SUFFIX)) continue;
+      if (row.name.endsWith(SEGMENTS_SUFFIX) || row.name.endsWith(VERSIONS_SUFFIX)) continue;
       if (buckets.length >= maxBuckets) {
         truncated = true;
         break pages;
