@@ -74,6 +74,11 @@ export function checkUploadLength(headers: Record<string, string>, limits: Limit
   return length;
 }
 
+/** Swift's check_object_creation: an object's Content-Type must be UTF-8 without NUL. */
+export function checkContentType(contentType: string): void {
+  if (!isValidUtf8Text(contentType) || contentType.includes('\0')) throw plainError(400, 'Invalid Content-Type');
+}
+
 /** A header Swift reads with Python's int(): optional sign, digits, "_" between digits, spaces around. */
 function pythonInt(value: string): number | null {
   if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) return null;

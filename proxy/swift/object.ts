@@ -6,7 +6,7 @@ import { Timestamp } from '../../common/timestamp.js';
 import { authorize } from '../auth/acl.js';
 import { ERROR_CONTENT_TYPE, SwiftError, fromStatus, methodNotAllowed, notFound, plainError, rangeNotSatisfiable } from '../errors.js';
 import { updateTargetHeaders, type ReplicaTarget } from '../replicas.js';
-import { checkMetadata, checkUploadLength, deleteAtFrom } from './constraints.js';
+import { checkContentType, checkMetadata, checkUploadLength, deleteAtFrom } from './constraints.js';
 import { STORED_OBJECT_HEADERS, backendHeaders, fromBackend, lastModified, pick, unquoteEtag } from './headers.js';
 import type { ResourceInfo } from './info-cache.js';
 import { CONDITIONAL_HEADERS } from './conditional.js';
@@ -158,6 +158,7 @@ export function objectController(s: Services) {
       !req.headers['content-type'] || isTrue(req.headers['x-detect-content-type'])
         ? guessContentType(req.path.object!)
         : req.headers['content-type'];
+    checkContentType(contentType);
     const headers = backendHeaders(req, {
       ...pick(req.headers, ['etag', 'if-none-match', ...STORED_OBJECT_HEADERS]),
       ...objectMetadata(req.headers),

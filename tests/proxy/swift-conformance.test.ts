@@ -128,6 +128,13 @@ describe('UTF-8 in header values', () => {
     assert.equal(refused.body, 'Metadata must be valid UTF-8');
   });
 
+  test('an object Content-Type that is not UTF-8 is 400 Invalid Content-Type; a UTF-8 one is stored', async () => {
+    const bad = await raw('PUT', `/v1/${s.account}/utf/badtype`, { 'x-auth-token': s.token, 'content-type': Buffer.from([0x74, 0x2f, 0xff]) }, 'x');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body, 'Invalid Content-Type');
+    assert.equal((await s.request('HEAD', '/utf/badtype')).status, 404);
+  });
+
   test('metadata limits count bytes, not characters', async () => {
     // 64 four-byte characters are 256 bytes: at the limit; one more byte is over it.
     const atLimit = SMILE.repeat(64);
