@@ -40,6 +40,40 @@ const VERSION_ID = /^\d{10}\.\d{5}$/;
 
 export type VersioningState = 'Enabled' | 'Suspended' | undefined;
 
+/** The tail of each key's queue of versioned writes and deletes in this process. */
+const keyQueues = new Map<string, Promise<void>>();
+
+/**
+ * Waits for the versioned writes and deletes of one key before this one (in this proxy
+ * process) to finish: archiving the current object and writing the new one must not
+ * interleave with another writer's, or a version would be lost. Returns the release.
+ */
+export async function lockKey(req: S3Request, bucket: string, key: string): Promise<() => void> {
+  const name = JSON.stringify([req.account, bucket, key]);
+  const before = keyQueues.get(name) ?? Promise.resolve();
+  let release!: () => void;
+  const done = new Promise<void>((resolve) => (release = resolve));
+  const tail = before.then(() => done);
+  keyQueues.set(name, tail);
+  await before;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    release();
+    if (keyQueues.get(name) === tail) keyQueues.delete(name);
+  };
+}
+
+async function locked<T>(req: S3Request, bucket: string, key: string, work: () => Promise<T>): Promise<T> {
+  const release = await lockKey(req, bucket, key);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 /** A new version id: the proxy's clock as a Swift timestamp. */
 export const newVersionId = () => Timestamp.now().normal;
 
@@ -331,6 +365,8 @@ export interface VersionedWrite {
   headers: Record<string, string>;
   /** The replaced plain object was archived (its large-object segments are still in use). */
   archived: boolean;
+  /** Ends the key's lock (lockKey): call it once the write is done, whatever its outcome. */
+  release: () => void;
 }
 
 /**
@@ -348,18 +384,24 @@ export async function prepareWrite(
 ): Promise<VersionedWrite | null> {
   const state = await versioningState(ctx, req, bucket);
   if (state === undefined) return null;
-  const current = await currentVersion(ctx, req, bucket, key);
-  // If-None-Match: * fails on a current object before anything is archived.
-  if (current && options.ifNoneMatch) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
-  let archived = false;
-  if (current && (state === 'Enabled' || current.versionId !== 'null')) {
-    await archiveCurrent(ctx, req, bucket, key, current);
-    archived = true;
+  const release = await lockKey(req, bucket, key);
+  try {
+    const current = await currentVersion(ctx, req, bucket, key);
+    // If-None-Match: * fails on a current object before anything is archived.
+    if (current && options.ifNoneMatch) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    let archived = false;
+    if (current && (state === 'Enabled' || current.versionId !== 'null')) {
+      await archiveCurrent(ctx, req, bucket, key, current);
+      archived = true;
+    }
+    const ts = newVersionId();
+    if (state === 'Enabled') return { versionId: ts, headers: { [SYSMETA_VERSION_ID]: ts }, archived, release };
+    await removeNullArchive(ctx, req, bucket, key);
+    return { versionId: 'null', headers: { [SYSMETA_VERSION_ID]: ts, [SYSMETA_NULL_VERSION]: 'true' }, archived, release };
+  } catch (err) {
+    release();
+    throw err;
   }
-  const ts = newVersionId();
-  if (state === 'Enabled') return { versionId: ts, headers: { [SYSMETA_VERSION_ID]: ts }, archived };
-  await removeNullArchive(ctx, req, bucket, key);
-  return { versionId: 'null', headers: { [SYSMETA_VERSION_ID]: ts, [SYSMETA_NULL_VERSION]: 'true' }, archived };
 }
 
 /** The headers S3 shows for a plain or archived object, with its version id. */
@@ -385,7 +427,11 @@ export async function findArchived(ctx: S3Context, req: S3Request, bucket: strin
  * the latest version (the current object archived first); suspended, it is the null
  * version and replaces the previous null version.
  */
-export async function deleteWithMarker(ctx: S3Context, req: S3Request, bucket: string, key: string, state: 'Enabled' | 'Suspended'): Promise<{ versionId: string }> {
+export function deleteWithMarker(ctx: S3Context, req: S3Request, bucket: string, key: string, state: 'Enabled' | 'Suspended'): Promise<{ versionId: string }> {
+  return locked(req, bucket, key, () => writeDeleteMarker(ctx, req, bucket, key, state));
+}
+
+async function writeDeleteMarker(ctx: S3Context, req: S3Request, bucket: string, key: string, state: 'Enabled' | 'Suspended'): Promise<{ versionId: string }> {
   const current = await currentVersion(ctx, req, bucket, key);
   const archive = current !== null && (state === 'Enabled' || current.versionId !== 'null');
   if (archive) await archiveCurrent(ctx, req, bucket, key, current);
@@ -407,6 +453,10 @@ export async function deleteWithMarker(ctx: S3Context, req: S3Request, bucket: s
  */
 export async function deleteVersion(ctx: S3Context, req: S3Request, bucket: string, key: string, versionId: string): Promise<{ deleteMarker: boolean }> {
   await versioningState(ctx, req, bucket); // NoSuchBucket
+  return locked(req, bucket, key, () => removeVersion(ctx, req, bucket, key, versionId));
+}
+
+async function removeVersion(ctx: S3Context, req: S3Request, bucket: string, key: string, versionId: string): Promise<{ deleteMarker: boolean }> {
   const current = await currentVersion(ctx, req, bucket, key);
   if (current && current.versionId === versionId) {
     // An archive copy of the same version (left by a write that failed after archiving) goes too.

@@ -97,45 +97,49 @@ export const completeMultipartUpload: Command = async (ctx, req) => {
   const replaced = await replacedSegments(ctx, req);
   // In a bucket with versioning the object replaced is archived (its parts stay in use).
   const versioned = await prepareWrite(ctx, req, bucket, key, { ifNoneMatch: req.headers['if-none-match'] !== undefined });
-  // The marker's stored content headers and metadata, as written at CreateMultipartUpload.
-  const shown = s3ObjectHeaders(marker);
-  delete shown['content-length'];
-  const headers: Record<string, string> = {
-    ...objectWriteHeaders(shown),
-    [SYSMETA_S3_ETAG]: etag,
-    ...(versioned?.headers ?? {}),
-    // The x-amz-tagging of CreateMultipartUpload, kept on the marker.
-    ...Object.fromEntries(Object.entries(marker).filter(([name]) => name.startsWith(SYSMETA_TAGGING))),
-    'content-length': String(Buffer.byteLength(manifest)),
-    // If-None-Match: * is evaluated by the object servers (If-Match before: ../write-conditions.ts).
-    ...ifNoneMatchHeader(req),
-  };
-  const res = await swift(ctx, req, {
-    method: 'PUT',
-    container: bucket,
-    object: key,
-    query: { 'multipart-manifest': 'put' },
-    headers,
-    body: Readable.from([Buffer.from(manifest)]),
-  });
-  drainBody(res);
-  if (res.status === 404) throw fromSwiftStatus(404, { bucket });
-  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
-  if (!isSuccess(res.status)) {
-    req.log.warn({ status: res.status, body: typeof res.body === 'string' ? res.body : undefined }, 'multipart manifest refused');
-    throw res.status === 400 ? new S3Error('InvalidPart', undefined, { UploadId: uploadId }) : fromSwiftStatus(res.status, { bucket, key });
+  try {
+    // The marker's stored content headers and metadata, as written at CreateMultipartUpload.
+    const shown = s3ObjectHeaders(marker);
+    delete shown['content-length'];
+    const headers: Record<string, string> = {
+      ...objectWriteHeaders(shown),
+      [SYSMETA_S3_ETAG]: etag,
+      ...(versioned?.headers ?? {}),
+      // The x-amz-tagging of CreateMultipartUpload, kept on the marker.
+      ...Object.fromEntries(Object.entries(marker).filter(([name]) => name.startsWith(SYSMETA_TAGGING))),
+      'content-length': String(Buffer.byteLength(manifest)),
+      // If-None-Match: * is evaluated by the object servers (If-Match before: ../write-conditions.ts).
+      ...ifNoneMatchHeader(req),
+    };
+    const res = await swift(ctx, req, {
+      method: 'PUT',
+      container: bucket,
+      object: key,
+      query: { 'multipart-manifest': 'put' },
+      headers,
+      body: Readable.from([Buffer.from(manifest)]),
+    });
+    drainBody(res);
+    if (res.status === 404) throw fromSwiftStatus(404, { bucket });
+    if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    if (!isSuccess(res.status)) {
+      req.log.warn({ status: res.status, body: typeof res.body === 'string' ? res.body : undefined }, 'multipart manifest refused');
+      throw res.status === 400 ? new S3Error('InvalidPart', undefined, { UploadId: uploadId }) : fromSwiftStatus(res.status, { bucket, key });
+    }
+    const used = new Set(chosen.map((p) => p.name));
+    const leftovers = [...stored.map((p) => p.name).filter((n) => !used.has(n)), ...(versioned?.archived ? [] : replaced.filter((n) => !used.has(n))), uploadMarkerName(key, uploadId)];
+    await deleteSegments(ctx, req, leftovers);
+    const answer = xmlResponse(
+      toXml('CompleteMultipartUploadResult', {
+        Location: `${req.hostUrl}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
+        Bucket: bucket,
+        Key: key,
+        ETag: `"${etag}"`,
+      }),
+    );
+    if (versioned) answer.headers['x-amz-version-id'] = versioned.versionId;
+    return answer;
+  } finally {
+    versioned?.release();
   }
-  const used = new Set(chosen.map((p) => p.name));
-  const leftovers = [...stored.map((p) => p.name).filter((n) => !used.has(n)), ...(versioned?.archived ? [] : replaced.filter((n) => !used.has(n))), uploadMarkerName(key, uploadId)];
-  await deleteSegments(ctx, req, leftovers);
-  const answer = xmlResponse(
-    toXml('CompleteMultipartUploadResult', {
-      Location: `${req.hostUrl}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
-      Bucket: bucket,
-      Key: key,
-      ETag: `"${etag}"`,
-    }),
-  );
-  if (versioned) answer.headers['x-amz-version-id'] = versioned.versionId;
-  return answer;
 };

@@ -164,25 +164,29 @@ export const copyObject: Command = async (ctx, req) => {
   // In a bucket with versioning the object replaced is archived; elsewhere the copy keeps
   // no version of its source's.
   const versioned = await prepareWrite(ctx, req, bucket, key, { ifNoneMatch: headers['if-none-match'] !== undefined });
-  Object.assign(headers, versioned?.headers ?? UNVERSIONED_HEADERS);
-  const res = await swift(ctx, req, { method: 'PUT', container: bucket, object: key, headers });
-  if (res.status === 404 && source.versionId !== undefined) {
-    await requireBucket(ctx, req, bucket);
-    throw new S3Error('NoSuchVersion', undefined, { Key: source.key, VersionId: source.versionId });
+  try {
+    Object.assign(headers, versioned?.headers ?? UNVERSIONED_HEADERS);
+    const res = await swift(ctx, req, { method: 'PUT', container: bucket, object: key, headers });
+    if (res.status === 404 && source.versionId !== undefined) {
+      await requireBucket(ctx, req, bucket);
+      throw new S3Error('NoSuchVersion', undefined, { Key: source.key, VersionId: source.versionId });
+    }
+    if (res.status === 404) {
+      await requireBucket(ctx, req, bucket);
+      await requireBucket(ctx, req, source.bucket);
+      throw new S3Error('NoSuchKey', undefined, { Key: source.key });
+    }
+    if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key });
+    const etag = quoteEtag((res.headers.etag ?? '').replace(/^"(.*)"$/, '$1'));
+    const answer = xmlResponse(toXml('CopyObjectResult', { LastModified: httpDateToIso(res.headers['last-modified']), ETag: etag }));
+    if (versioned) answer.headers['x-amz-version-id'] = versioned.versionId;
+    const sourceVersion = source.versionId ?? (await sourceVersionId(ctx, req, source));
+    if (sourceVersion !== undefined) answer.headers['x-amz-copy-source-version-id'] = sourceVersion;
+    return answer;
+  } finally {
+    versioned?.release();
   }
-  if (res.status === 404) {
-    await requireBucket(ctx, req, bucket);
-    await requireBucket(ctx, req, source.bucket);
-    throw new S3Error('NoSuchKey', undefined, { Key: source.key });
-  }
-  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
-  if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key });
-  const etag = quoteEtag((res.headers.etag ?? '').replace(/^"(.*)"$/, '$1'));
-  const answer = xmlResponse(toXml('CopyObjectResult', { LastModified: httpDateToIso(res.headers['last-modified']), ETag: etag }));
-  if (versioned) answer.headers['x-amz-version-id'] = versioned.versionId;
-  const sourceVersion = source.versionId ?? (await sourceVersionId(ctx, req, source));
-  if (sourceVersion !== undefined) answer.headers['x-amz-copy-source-version-id'] = sourceVersion;
-  return answer;
 };
 
 /** The version id of a copy source named without one: only a bucket with versioning has them. */

@@ -51,12 +51,17 @@ export const putObject: Command = async (ctx, req) => {
   // In a bucket with versioning the current object is archived first (../versioning.ts).
   const versioned = await prepareWrite(ctx, req, bucket, key, { ifNoneMatch: headers['if-none-match'] !== undefined });
   if (versioned) Object.assign(headers, versioned.headers);
-  const { res, checksums } = await putBody(ctx, req, bucket, key, headers);
-  if (res.status === 404) throw fromSwiftStatus(404, { bucket });
-  if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
-  if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key }, typeof res.body === 'string' ? res.body : undefined);
-  return {
-    status: 200,
-    headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...checksums, ...(versioned ? { 'x-amz-version-id': versioned.versionId } : {}) },
-  };
+  try {
+    const { res, checksums } = await putBody(ctx, req, bucket, key, headers);
+    if (res.status === 404) throw fromSwiftStatus(404, { bucket });
+    if (res.status === 412) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-None-Match' });
+    if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket, key }, typeof res.body === 'string' ? res.body : undefined);
+    return {
+      status: 200,
+      headers: { etag: quoteEtag(res.headers.etag ?? ''), 'content-length': '0', ...checksums, ...(versioned ? { 'x-amz-version-id': versioned.versionId } : {}) },
+    };
+  } finally {
+    versioned?.release();
+  }
+
 };
