@@ -39,6 +39,8 @@ export interface DecodedPayload {
 export interface PayloadAuth {
   claim: SignedRequestClaim | null;
   signingKey: Buffer | null;
+  /** Sends "100 Continue" to a client that waits for it (Expect: 100-continue). */
+  continueBody?: () => void;
 }
 
 export const isStreaming = (payloadHash: string | undefined) =>
@@ -307,6 +309,9 @@ export async function readSmallPayload(
   if (body === null) return Buffer.alloc(0);
   const decoded = decodePayload(body, headers, auth);
   if (decoded.length !== undefined && decoded.length > maxBytes) throw new S3Error('InvalidRequest', `The request body is over ${maxBytes} bytes.`);
+  // A client sending Expect: 100-continue waits for it before the body (curl does for
+  // bodies over 1 KiB, e.g. a DeleteObjects of many keys).
+  auth.continueBody?.();
   const chunks: Buffer[] = [];
   let total = 0;
   try {
