@@ -228,7 +228,7 @@ async function* multipartBody(
 ): AsyncGenerator<Buffer> {
   let prefetched = first;
   for (const [i, range] of ranges.entries()) {
-    yield framing.partHead(i);
+    yield framing.partHeads[i]!;
     yield* concatenate(s, req, sliceSegments(segments, range.first, range.last), prefetched);
     prefetched = null;
     yield framing.partTail;

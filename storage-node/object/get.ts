@@ -1,7 +1,7 @@
 // GET and HEAD /<device>/<partition>/<account>/<container>/<object>: the newest state
 // wins; tombstones and expired objects are 404 with X-Backend-Timestamp; conditional and
 // Range requests as Swift; the body streams from the open .data file.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { httpDate } from '../../common/http.js';
@@ -12,7 +12,7 @@ import { isObjectTransientSysmeta, isSysMeta, isUserMeta, OBJECT_ALLOWED_HEADERS
 import { conditionalEtag, conditionalStatus, missingObjectStatus } from './conditional.js';
 import { isExpired, locate, type ObjectContext } from './context.js';
 import { openObject, quarantine, type ObjectLocation, type StoredObject } from './diskfile.js';
-import { contentRange, multipartLayout, parseRange, rangesForLength, type ByteRange } from './ranges.js';
+import { contentRange, multipartLayout, parseRange, rangesForLength, type ByteRange } from '../../common/byte-ranges.js';
 
 const READ_CHUNK_BYTES = 1 << 16;
 
@@ -64,7 +64,8 @@ function answer(req: BackendRequest, state: StoredObject, handle: FileHandle, lo
       body: streamParts(handle, [{ range }]),
     };
   }
-  const layout = multipartLayout(ranges, length, headers['Content-Type'] as string, randomBytes(16).toString('hex'));
+  // The stored Content-Type is the latin1 wire form of its bytes.
+  const layout = multipartLayout(ranges, length, Buffer.from(headers['Content-Type'] as string, 'latin1'));
   return {
     status: 206,
     headers: { ...headers, 'Content-Type': layout.contentType, 'Content-Length': layout.contentLength },

@@ -1,9 +1,12 @@
-// Range requests as Swift's swob serves them: a malformed Range header is ignored,
-// unsatisfiable or egregious ranges give 416, one range a 206 with Content-Range,
-// several a multipart/byteranges body.
+// HTTP byte ranges as Swift's swob reads and frames them (swob.Range, ranges_for_length,
+// multi_range_iterator), for the object servers and the proxy's large objects alike: a
+// malformed Range header is ignored, unsatisfiable or egregious ranges (too many, too
+// overlapping, too scattered: RFC 7233 §6.1) give 416, one range a 206 with
+// Content-Range, several a multipart/byteranges body.
+import { randomBytes } from 'node:crypto';
 
 /** A requested byte-range-spec: [first, last] inclusive, either side may be open. */
-type RangeSpec = [start: number | null, end: number | null];
+export type RangeSpec = readonly [start: number | null, end: number | null];
 
 /** Half-open byte range [start, end) of the body. */
 export interface ByteRange {
@@ -37,7 +40,7 @@ export function parseRange(header: string | undefined): RangeSpec[] | null {
 }
 
 /** The ranges to serve of a body of `length` bytes; [] means 416 (swob's ranges_for_length). */
-export function rangesForLength(specs: RangeSpec[], length: number): ByteRange[] {
+export function rangesForLength(specs: readonly RangeSpec[], length: number): ByteRange[] {
   const ranges: ByteRange[] = [];
   for (const [start, end] of specs) {
     if (start === null) {
@@ -80,12 +83,12 @@ export interface MultipartLayout {
   closing: Buffer;
 }
 
-/** Swift's multipart/byteranges framing for `ranges` of a body of type `bodyType`. */
-export function multipartLayout(ranges: ByteRange[], length: number, bodyType: string, boundary: string): MultipartLayout {
+/** Swift's multipart/byteranges framing for `ranges` of a body whose Content-Type is `bodyType` (as sent). */
+export function multipartLayout(ranges: readonly ByteRange[], length: number, bodyType: Buffer, boundary = randomBytes(16).toString('hex')): MultipartLayout {
   const partHeads = ranges.map((r) =>
     Buffer.concat([
       Buffer.from(`--${boundary}\r\nContent-Type: `, 'latin1'),
-      Buffer.from(bodyType, 'latin1'),
+      bodyType,
       Buffer.from(`\r\nContent-Range: ${contentRange(r, length)}\r\n\r\n`, 'latin1'),
     ]),
   );
