@@ -24,6 +24,8 @@ const COPY_CONTROL_HEADERS = new Set(['x-copy-from', 'x-copy-from-account', 'des
 const LISTING_OVERRIDE_PREFIX = 'x-object-sysmeta-container-update-override-';
 
 const isSysmeta = (name: string) => name.startsWith('x-object-sysmeta-');
+/** Swift's POST-able system metadata: copied like user metadata (not with fresh metadata). */
+const isTransientSysmeta = (name: string) => name.startsWith('x-object-transient-sysmeta-');
 
 /** copy.py's check_account_format: URL-unquoted, present, without "/". */
 function accountFrom(value: string): string {
@@ -47,7 +49,7 @@ function sinkHeaders(source: SwiftResponse, request: Record<string, string>, man
     Object.assign(out, request);
   } else {
     for (const [name, value] of Object.entries(source.headers)) {
-      if (!NOT_COPIED.has(name) && (!isInternalHeader(name) || isSysmeta(name))) out[name] = value;
+      if (!NOT_COPIED.has(name) && (!isInternalHeader(name) || isSysmeta(name) || isTransientSysmeta(name))) out[name] = value;
     }
     Object.assign(out, request);
   }
@@ -71,7 +73,7 @@ function sinkHeaders(source: SwiftResponse, request: Record<string, string>, man
 function copiedMetadata(sink: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(sink)) {
-    if (name.startsWith('x-object-meta-') || name.startsWith('x-object-transient-sysmeta-') || isSysmeta(name) || name === 'x-delete-at') {
+    if (name.startsWith('x-object-meta-') || isTransientSysmeta(name) || isSysmeta(name) || name === 'x-delete-at') {
       out[name] = value;
     }
   }

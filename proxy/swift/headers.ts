@@ -19,7 +19,7 @@ const HOP_BY_HOP = new Set([
 
 /** Headers only storage nodes and the proxy's own layers may set or see. */
 export const isInternalHeader = (name: string) =>
-  name.startsWith('x-backend-') || /^x-(object|container|account)-sysmeta-/.test(name);
+  name.startsWith('x-backend-') || /^x-(object|container|account)-sysmeta-/.test(name) || name.startsWith('x-object-transient-sysmeta-');
 
 /** Object headers besides metadata that object servers store and return (Swift's allowed_headers). */
 export const STORED_OBJECT_HEADERS = [

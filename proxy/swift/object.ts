@@ -27,11 +27,13 @@ const EXPIRING_OBJECTS_DIVISOR_S = 86400;
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
-/** Object metadata and system metadata (the latter only ever set by the proxy's own layers). */
+/** Object metadata and (transient) system metadata (the latter only ever set by the proxy's own layers). */
 function objectMetadata(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith('x-object-meta-') || name.startsWith('x-object-sysmeta-')) out[name] = value;
+    if (name.startsWith('x-object-meta-') || name.startsWith('x-object-sysmeta-') || name.startsWith('x-object-transient-sysmeta-')) {
+      out[name] = value;
+    }
   }
   return out;
 }

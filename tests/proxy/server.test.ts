@@ -42,7 +42,7 @@ test('/info reports the Swift limits and the large-object settings', async () =>
   assert.equal(info.swift!.max_account_name_length, 256);
   assert.equal(info.swift!.max_container_name_length, 256);
   assert.equal(info.swift!.extra_header_count, 0);
-  assert.deepEqual(info.slo, { max_manifest_segments: 1000, max_manifest_size: 8388608, min_segment_size: 1 });
+  assert.deepEqual(info.slo, { max_manifest_segments: 1000, max_manifest_size: 8388608, min_segment_size: 1, yield_frequency: 10 });
   assert.ok(info.tempauth && info.dlo);
 });
 

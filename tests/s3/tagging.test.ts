@@ -46,13 +46,6 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; messa
   throw new Error('the call succeeded');
 }
 
-/**
- * PutObjectTagging and DeleteObjectTagging change an object's tags with an object POST of
- * X-Object-Transient-Sysmeta-S3-Tagging; the Swift layer (proxy/swift/object.ts) does not
- * pass transient sysmeta to the object servers yet, so these tests are todo until it does.
- */
-const NEEDS_TRANSIENT_SYSMETA = { todo: 'needs proxy/swift/object.ts to pass X-Object-Transient-Sysmeta-* (Swift object POST semantics)' };
-
 const tagSet = async (key: string) => (await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: key }))).TagSet?.map((t) => [t.Key, t.Value]);
 
 describe('object tags', () => {
@@ -75,7 +68,7 @@ describe('object tags', () => {
     assert.deepEqual(await tagSet('a'), []);
   });
 
-  test('PutObjectTagging replaces the set and keeps the object, its metadata and content headers; DeleteObjectTagging empties it', NEEDS_TRANSIENT_SYSMETA, async () => {
+  test('PutObjectTagging replaces the set and keeps the object, its metadata and content headers; DeleteObjectTagging empties it', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'b', Body: 'body', ContentType: 'text/plain', CacheControl: 'max-age=60', Metadata: { color: 'blue' }, Tagging: 'k=v' }));
     await s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'b', Tagging: { TagSet: [{ Key: 'x', Value: '1' }, { Key: 'y', Value: '2' }] } }));
     assert.deepEqual(await tagSet('b'), [['x', '1'], ['y', '2']]);
@@ -103,7 +96,7 @@ describe('object tags', () => {
     assert.deepEqual([bad.code, bad.message, bad.status], ['InvalidArgument', 'Unknown tagging directive.', 400]);
   });
 
-  test('CopyObject copies tags changed after the write, with either metadata directive', NEEDS_TRANSIENT_SYSMETA, async () => {
+  test('CopyObject copies tags changed after the write, with either metadata directive', async () => {
     await s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'src', Tagging: { TagSet: [{ Key: 'later', Value: 'set' }] } }));
     await s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy4', CopySource: `${BUCKET}/src` }));
     assert.deepEqual(await tagSet('copy4'), [['later', 'set']]);
@@ -118,7 +111,7 @@ describe('object tags', () => {
     assert.deepEqual(await tagSet('mp'), [['stage', 'upload']]);
   });
 
-  test('PutObjectTagging on a multipart object keeps it whole', NEEDS_TRANSIENT_SYSMETA, async () => {
+  test('PutObjectTagging on a multipart object keeps it whole', async () => {
     await s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'mp', Tagging: { TagSet: [{ Key: 'stage', Value: 'done' }] } }));
     assert.deepEqual(await tagSet('mp'), [['stage', 'done']]);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mp' }));
