@@ -5,7 +5,7 @@
 // large object over the parts; aborting deletes them. Upload ids are 24 base64url
 // characters and part numbers 5 digits, so the two kinds of names never look alike.
 import { randomBytes } from 'node:crypto';
-import { requireBucket, segmentsContainer } from './buckets.js';
+import { containerPages, requireBucket, segmentsContainer } from './buckets.js';
 import { S3Error, fromSwiftStatus } from './errors.js';
 import { drainBody, isSuccess, responseText, swift, type S3Context, type S3Request } from './request.js';
 
@@ -108,24 +108,9 @@ export async function requireUpload(ctx: S3Context, req: S3Request, uploadId: st
  * time (the Swift API's container_listing_limit rows), in name order; nothing when the
  * container does not exist. Callers stop reading when they have what they need.
  */
-export async function* segmentPages(ctx: S3Context, req: S3Request, prefix: string, marker = ''): AsyncGenerator<ListingRow[]> {
-  const container = segmentsContainer(req.bucket!);
+export function segmentPages(ctx: S3Context, req: S3Request, prefix: string, marker = ''): AsyncGenerator<ListingRow[]> {
   const pageSize = ctx.config.container_listing_limit;
-  for (;;) {
-    const query: Record<string, string> = { format: 'json', limit: String(pageSize) };
-    if (prefix) query.prefix = prefix;
-    if (marker) query.marker = marker;
-    const res = await swift(ctx, req, { method: 'GET', container, query });
-    if (res.status === 404) {
-      drainBody(res);
-      return;
-    }
-    if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket: req.bucket! });
-    const page = res.status === 204 ? [] : (JSON.parse(await responseText(res)) as ListingRow[]);
-    if (page.length > 0) yield page;
-    if (page.length < pageSize) return;
-    marker = page[page.length - 1]!.name;
-  }
+  return containerPages<ListingRow>(ctx, req, segmentsContainer(req.bucket!), { prefix, marker, pageSize, bucket: req.bucket! });
 }
 
 /** Every row of a segments-container listing under `prefix`: only for bounded sets (one upload's ≤ 10,000 parts). */

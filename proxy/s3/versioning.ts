@@ -22,6 +22,7 @@
 //   system metadata X-Container-Sysmeta-S3-Versioning.
 import { quoteName } from '../../common/paths.js';
 import { Timestamp } from '../../common/timestamp.js';
+import { containerPages } from './buckets.js';
 import { S3Error, fromSwiftStatus } from './errors.js';
 import { drainBody, isSuccess, responseText, swift, type S3Context, type S3Request, type S3Response } from './request.js';
 
@@ -221,24 +222,10 @@ export async function currentVersion(ctx: S3Context, req: S3Request, bucket: str
   };
 }
 
-/** Pages through a container listing from `marker` (exclusive); nothing when the container is missing. */
+/** Every row of a container listing from `marker` (exclusive); nothing when the container is missing. */
 export async function* listRows(ctx: S3Context, req: S3Request, container: string, prefix: string, marker: string): AsyncGenerator<Row> {
-  const page = Math.min(1000, ctx.config.container_listing_limit);
-  for (;;) {
-    const query: Record<string, string> = { format: 'json', limit: String(page) };
-    if (prefix) query.prefix = prefix;
-    if (marker) query.marker = marker;
-    const res = await swift(ctx, req, { method: 'GET', container, query });
-    if (res.status === 404) {
-      drainBody(res);
-      return;
-    }
-    if (!isSuccess(res.status)) throw fromSwiftStatus(res.status, { bucket: container });
-    const rows = res.status === 204 ? [] : (JSON.parse(await responseText(res)) as Row[]);
-    yield* rows;
-    if (rows.length < page) return;
-    marker = rows[rows.length - 1]!.name ?? rows[rows.length - 1]!.subdir!;
-  }
+  const pageSize = Math.min(1000, ctx.config.container_listing_limit);
+  for await (const page of containerPages<Row>(ctx, req, container, { prefix, marker, pageSize, bucket: container })) yield* page;
 }
 
 /** Every archived version of one key, newest first. */

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -24,28 +24,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Session, TestCluster } from '../proxy/harness.js';
 import { errorCode, s3Client } from './client.js';
-
-/** SHA-256 in the shape @smithy/signature-v4 wants. */
-class Sha256 {
-  private readonly secret: string | Uint8Array | undefined;
-  private hash: Hash | Hmac;
-  constructor(secret?: unknown) {
-    this.secret = secret as string | Uint8Array | undefined;
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
+import { Sha256 } from './raw.js';
 
 let cluster: TestCluster;
 let s3: S3Client;

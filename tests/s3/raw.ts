@@ -7,7 +7,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** SHA-256 in the shape @smithy/signature-v4 wants. */
-class Sha256 {
+export class Sha256 {
   private readonly secret: string | Uint8Array | undefined;
   private hash: Hash | Hmac;
   constructor(secret?: unknown) {
