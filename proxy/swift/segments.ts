@@ -7,7 +7,8 @@
 import { Readable } from 'node:stream';
 import type { SwiftPath } from '../../common/paths.js';
 import { conflict, rangeNotSatisfiable } from '../errors.js';
-import { conditionalStatus } from './conditional.js';
+import { conditionalStatus } from '../../common/conditional-requests.js';
+import { parseHttpDate } from '../../common/http.js';
 import { unquoteEtag } from './headers.js';
 import { contentRange, multipartFraming, parseRange, rangesForLength, type ByteRange } from './ranges.js';
 import { subrequest, type SwiftRequest, type SwiftResponse } from './request.js';
@@ -155,7 +156,7 @@ export async function segmentedResponse(
   const out: Record<string, string> = { ...headers, 'accept-ranges': 'bytes', 'content-length': String(total) };
   delete out['content-range'];
   const unmet = () =>
-    options.conditionalEtag === undefined ? null : conditionalStatus(req.headers, options.conditionalEtag, out['last-modified']);
+    options.conditionalEtag === undefined ? undefined : conditionalStatus(req.headers, options.conditionalEtag, parseHttpDate(out['last-modified']));
   if (req.method === 'HEAD') {
     const status = unmet();
     return status ? { status, headers: { ...out, 'content-length': '0' }, body: null } : { status: 200, headers: out, body: null };

@@ -18,7 +18,7 @@ import {
 import { requireTimestamp, type BackendRequest, type BackendResponse } from '../http.js';
 import { checkMetadata, isObjectTransientSysmeta, isSysMeta, isUserMeta, OBJECT_ALLOWED_HEADERS, pickHeaders } from '../metadata.js';
 import { targetsFromHeaders } from '../updates.js';
-import { ifNoneMatchHits, normalizeEtag } from './conditional.js';
+import { ifNoneMatchHits, normalizeEtag } from '../../common/conditional-requests.js';
 import { expiryQueueOf, queueForExpiry, updateContainers } from './container-update.js';
 import { deleteAtFromRequest, isExpired, locate, MAX_FILE_SIZE, type ObjectContext } from './context.js';
 import type { Metadata } from './datafile.js';
