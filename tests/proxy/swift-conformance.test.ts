@@ -220,6 +220,30 @@ describe('requests Swift refuses', () => {
   });
 });
 
+describe('requests as other clients send them', () => {
+  test('body-less PUT and POST with a JSON content type are taken as Swift takes them', async () => {
+    const json = { 'content-type': 'application/json' };
+    assert.equal((await s.request('PUT', '/jsonless', { headers: json })).status, 201);
+    assert.equal((await s.request('POST', '/jsonless', { headers: { ...json, 'x-container-meta-a': 'b' } })).status, 204);
+    assert.equal((await s.request('PUT', '/jsonless/o', { headers: json, body: '' })).status, 201);
+    assert.equal((await s.request('HEAD', '/jsonless/o')).headers.get('content-type'), 'application/json');
+    assert.equal((await s.request('POST', '/jsonless/o', { headers: json })).status, 202);
+  });
+
+  test('a method the API does not have is 405 with the Allow list, never another operation', async () => {
+    for (const [path, allow] of [
+      ['/utf/x', 'GET, HEAD, PUT, POST, DELETE, COPY'],
+      ['/utf', 'GET, HEAD, PUT, POST, DELETE'],
+      ['', 'GET, HEAD, POST'],
+    ] as const) {
+      const res = await s.request('PATCH', path);
+      assert.equal(res.status, 405, path);
+      assert.equal(res.headers.get('allow'), allow);
+      assert.equal(res.text, '<html><h1>Method Not Allowed</h1><p>The method is not allowed for this resource.</p></html>');
+    }
+  });
+});
+
 describe('auth corners', () => {
   test('a tempauth user and key in UTF-8 get a token and a quoted storage URL that works', async () => {
     const res = await raw('GET', '/auth/v1.0', { 'x-auth-user': wire(`${JAPAN}:${SMILE}`), 'x-auth-key': wire('ключ') });
